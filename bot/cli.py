@@ -1,0 +1,66 @@
+"""The ``migration-review`` command: one sub-command per module, each with add_arguments/run.
+
+Exit codes: 0 nothing reaches ``--fail-on``; 1 something does; 2 a tool or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.errors import ReviewError
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+# sub-command -> module providing add_arguments(parser) and run(args) -> int
+COMMANDS: dict[str, tuple[str, str]] = {
+    "analyze": ("bot.pipeline", "Review the migrations changed between two git revisions."),
+    "check-sql": ("bot.checksql", "Classify the statements of raw SQL files."),
+    "demo": ("bot.demo", "Review the bundled demo project (fixtures/) on a throwaway PostgreSQL."),
+    "github": ("bot.github.action", "Run as the GitHub Action: review and publish to the PR."),
+    "stats-query": ("bot.stats", "Print the catalog query that produces a table-stats file."),
+    "schema": ("bot.cli", "Print the JSON Schema of the report."),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The schema command takes no arguments."""
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.models import Report
+
+    json.dump(Report.model_json_schema(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return EXIT_PASS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migration-review",
+        description="Review Django migrations before they reach a live database.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ReviewError as exc:
+        print(f"migration-review: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("migration-review: interrupted", file=sys.stderr)
+        return 130

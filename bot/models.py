@@ -1,0 +1,348 @@
+"""The report: the contract between the pipeline's stages and the artifact of fork-safe runs.
+
+Each stage reads the models the previous one produced and fills in its own part:
+
+    diff     -> DiffResult
+    collect  -> CollectorOutput   (JSON printed by the collector process, validated here)
+    classify -> StatementReview.static / .traced / .final, Finding
+    estimate -> Impact
+    render   -> Markdown from a Report
+
+A Report serialised with ``model_dump_json()`` is what ``--format json`` prints and what the
+``comment`` mode of the action reads back, so every field here is part of a public format:
+add fields, never repurpose them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class Risk(StrEnum):
+    """How much a statement can hurt a live database, ordered from harmless to outage."""
+
+    safe = "safe"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Risk).index(self)
+
+    # str's own comparisons would order the names alphabetically; compare by rank instead.
+    def __lt__(self, other: object) -> bool:
+        return self.rank < Risk(other).rank if isinstance(other, str) else NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        return self.rank <= Risk(other).rank if isinstance(other, str) else NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        return self.rank > Risk(other).rank if isinstance(other, str) else NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        return self.rank >= Risk(other).rank if isinstance(other, str) else NotImplemented
+
+    __hash__ = str.__hash__
+
+    @classmethod
+    def worst(cls, risks: list[Risk] | tuple[Risk, ...]) -> Risk:
+        return max(risks, default=cls.safe)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- diff -----------------------------------------------------------------------------------
+
+
+class ChangeKind(StrEnum):
+    added = "added"
+    modified = "modified"
+    deleted = "deleted"
+    renamed = "renamed"
+
+
+class MigrationFile(Model):
+    """One migration file the pull request touches."""
+
+    path: str = Field(description="Repository-relative path at head (at base if deleted).")
+    old_path: str | None = Field(None, description="Path at base, for renames.")
+    change: ChangeKind
+    app_label: str | None = Field(None, description="Filled from Django's loader by collect.")
+    name: str | None = Field(None, description="Migration name, filled by collect.")
+
+
+class DiffResult(Model):
+    repo: str
+    base_ref: str
+    head_ref: str
+    base_sha: str
+    head_sha: str
+    merge_base: str
+    files: list[MigrationFile]
+
+
+# --- collect --------------------------------------------------------------------------------
+
+
+class ToolError(Model):
+    """A failure of the tool or of the input. Never rendered as "no risk found"."""
+
+    stage: str = Field(description="diff, collect, classify, estimate, render or publish.")
+    message: str
+    file: str | None = None
+    hint: str | None = Field(None, description="What the user can do about it.")
+    detail: str | None = Field(None, description="Traceback or tool output, for the report only.")
+
+
+class FieldInfo(Model):
+    """The attributes of a model field that decide what SQL a migration emits."""
+
+    type: str = Field(description="Dotted path of the field class: django.db.models.CharField.")
+    db_type: str | None = None
+    null: bool = False
+    has_default: bool = False
+    default: str | None = Field(None, description="repr() of the Python-side default.")
+    db_default: str | None = Field(None, description="repr() of db_default, when set.")
+    unique: bool = False
+    db_index: bool = False
+    primary_key: bool = False
+    relation: str | None = Field(None, description="Target model as app_label.ModelName.")
+    on_delete: str | None = None
+    db_constraint: bool | None = None
+
+
+class OperationInfo(Model):
+    index: int
+    kind: str = Field(description="Operation class name, e.g. AddField.")
+    path: str = Field(description="Dotted path of the operation class.")
+    describe: str
+    model: str | None = Field(None, description="model_name the operation works on.")
+    table: str | None = Field(None, description="db_table of that model, when known.")
+    field_name: str | None = None
+    field: FieldInfo | None = None
+    old_field: FieldInfo | None = Field(
+        None, description="The field before the operation (AlterField, RenameField, RemoveField)."
+    )
+    reduces_to_sql: bool = True
+    reversible: bool = True
+    code: str | None = Field(None, description="RunSQL text or RunPython function name.")
+    statements: list[int] = Field(
+        default_factory=list, description="Indexes into the migration's statements."
+    )
+    trace: Trace | None = Field(
+        None, description="What an operation with no SQL (RunPython) did when it ran."
+    )
+
+
+class TracedLock(Model):
+    relation: str
+    relkind: str = Field(description="table, index, sequence, toast, view, ...")
+    mode: str = Field(description="PostgreSQL lock mode name, e.g. AccessExclusiveLock.")
+    granted: bool = True
+    created: bool = Field(False, description="The relation was created in this migration.")
+    since_statement: int | None = Field(
+        None, description="Index of the statement that first took this lock, when held from before."
+    )
+
+
+class TracedConstraint(Model):
+    name: str
+    table: str
+    type: str = Field(description="pg_constraint.contype spelled out: check, foreign_key...")
+    validated: bool
+
+
+class Trace(Model):
+    """What PostgreSQL reported while the statement ran on the scratch database."""
+
+    method: Literal["transaction", "second-session", "static-only"]
+    locks: list[TracedLock] = Field(default_factory=list, description="Taken by this statement.")
+    held: list[TracedLock] = Field(
+        default_factory=list, description="Taken by earlier statements and still held."
+    )
+    rewritten: list[str] = Field(
+        default_factory=list, description="Pre-existing relations that got a new relfilenode."
+    )
+    constraints: list[TracedConstraint] = Field(default_factory=list)
+    not_null_changed: list[str] = Field(default_factory=list, description="table.column: a -> b")
+    rows: int | None = Field(None, description="Rows touched (DML).")
+    queries: int = Field(1, description="Queries executed for this statement (RunPython > 1).")
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
+    duration_ms: float | None = None
+    note: str | None = Field(None, description="Why the trace is partial or missing.")
+
+
+class CollectedStatement(Model):
+    index: int
+    sql: str
+    operation: int | None = Field(None, description="Index of the operation that emitted it.")
+    trace: Trace | None = None
+
+
+class CollectedMigration(Model):
+    app_label: str
+    name: str
+    file: str = Field(description="Path relative to the repository root.")
+    change: ChangeKind
+    atomic: bool
+    dependencies: list[tuple[str, str]] = Field(default_factory=list)
+    operations: list[OperationInfo] = Field(default_factory=list)
+    statements: list[CollectedStatement] = Field(default_factory=list)
+    sqlmigrate: str = Field("", description="What sqlmigrate prints, BEGIN/COMMIT included.")
+    error: ToolError | None = None
+
+
+class CollectorOutput(Model):
+    """What the collector process prints on stdout (JSON)."""
+
+    django_version: str
+    python_version: str
+    backend: str = Field(description="Django backend vendor: postgresql, mysql, sqlite.")
+    server_version_num: int | None = None
+    database: str = Field(description="Where the SQL was rendered: embedded cluster or URL host.")
+    migrations: list[CollectedMigration] = Field(default_factory=list)
+    errors: list[ToolError] = Field(default_factory=list)
+
+
+# --- classify -------------------------------------------------------------------------------
+
+Blocks = Literal["none", "writes", "reads"]
+"""What a lock stops other sessions from doing. "reads" means reads and writes."""
+
+
+class Lock(Model):
+    relation: str
+    mode: str = Field(description="PostgreSQL lock mode name, e.g. ShareLock.")
+    blocks: Blocks
+
+
+class Verdict(Model):
+    """A classification of one statement, static or traced."""
+
+    source: Literal["static", "traced"]
+    locks: list[Lock] = Field(default_factory=list)
+    blocks: Blocks = "none"
+    rewrite: bool = False
+    scan: bool = False
+    risk: Risk = Risk.safe
+    rules: list[str] = Field(default_factory=list)
+
+
+class Finding(Model):
+    """One rule hit: what is wrong, why it hurts, and the safer steps as code."""
+
+    rule: str
+    risk: Risk
+    title: str
+    message: str
+    safer: str | None = Field(None, description="Markdown: the safer steps, with Django code.")
+    migration: str | None = Field(None, description="app_label.name")
+    statement: int | None = None
+    file: str | None = None
+    line: int | None = None
+    ignored: bool = False
+    ignore_reason: str | None = None
+    ignore_source: str | None = Field(None, description="inline or the config file's path")
+
+
+# --- estimate -------------------------------------------------------------------------------
+
+WorkKind = Literal["catalog", "scan", "rewrite", "index", "index-concurrent", "dml", "unknown"]
+
+
+class TableStats(Model):
+    table: str
+    rows: int | None = None
+    table_bytes: int | None = None
+    index_bytes: int | None = None
+    toast_bytes: int | None = None
+
+
+class Impact(Model):
+    kind: WorkKind
+    table: str | None = None
+    blocks: Blocks = "none"
+    rows: int | None = None
+    bytes: int | None = None
+    seconds_low: float | None = None
+    seconds_high: float | None = None
+    summary: str = Field(description='e.g. "blocks writes on shop_order, ~12.4M rows, ~40 s-2 min"')
+    grows_with: str | None = Field(None, description="What the duration grows with, without stats.")
+    lock_queue: str | None = Field(None, description="The lock-queue warning, when it applies.")
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+class StatementReview(Model):
+    index: int
+    sql: str
+    operation: int | None = None
+    static: Verdict
+    traced: Verdict | None = None
+    final: Verdict = Field(description="The traced verdict when there is one, else the static.")
+    trace: Trace | None = None
+    disagreements: list[str] = Field(
+        default_factory=list, description="Where static and traced verdicts differ."
+    )
+    impact: Impact | None = None
+
+
+class MigrationReview(Model):
+    app_label: str
+    name: str
+    file: str
+    change: ChangeKind
+    atomic: bool
+    operations: list[OperationInfo] = Field(default_factory=list)
+    statements: list[StatementReview] = Field(default_factory=list)
+    sqlmigrate: str = ""
+    findings: list[Finding] = Field(default_factory=list)
+    risk: Risk = Risk.safe
+    impact: Impact | None = Field(None, description="The worst statement's impact.")
+    error: ToolError | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.app_label}.{self.name}"
+
+
+Decision = Literal["pass", "fail", "error"]
+
+
+class Report(Model):
+    schema_version: int = SCHEMA_VERSION
+    tool_version: str
+    generated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    repo: str | None = None
+    pull_request: int | None = Field(None, description="PR number, carried to the comment mode.")
+    base_sha: str | None = None
+    head_sha: str | None = None
+    merge_base: str | None = None
+    backend: str = "postgresql"
+    django_version: str | None = None
+    server_version_num: int | None = None
+    pg_version: int | None = Field(None, description="Major version the static rules assumed.")
+    database: str | None = None
+    stats_source: str | None = None
+    files: list[MigrationFile] = Field(default_factory=list)
+    migrations: list[MigrationReview] = Field(default_factory=list)
+    errors: list[ToolError] = Field(default_factory=list)
+    risk: Risk = Risk.safe
+    fail_on: Risk = Risk.high
+    decision: Decision = "pass"
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for m in self.migrations for f in m.findings]
