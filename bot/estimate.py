@@ -1,0 +1,536 @@
+"""Estimated impact: what each statement blocks, on which table, and for about how long.
+
+"Blocks writes" means little without "for how long". The duration of a statement depends on the
+kind of work PostgreSQL does for it, and the kind comes from the statement's final verdict
+(rewrite, scan) and its SQL:
+
+    catalog           instant: only the system catalogs change
+    scan              reads every row (VALIDATE CONSTRAINT, SET NOT NULL, ADD CHECK/FOREIGN KEY)
+    rewrite           copies every row into a new file and rebuilds every index of the table
+    index             builds one index (CREATE INDEX, ADD PRIMARY KEY/UNIQUE)
+    index-concurrent  builds it without blocking writes, in two passes
+    dml               changes rows one by one (UPDATE, DELETE, INSERT ... SELECT)
+    unknown           procedural SQL the model cannot size (DO blocks, function calls)
+
+Each kind has throughputs measured on real tables by ``bench/calibrate.py`` (rows/s and bytes/s,
+in ``bot/data/throughput.json``). A duration is worked out twice, from the table's row count and
+from its size: the two disagree for tables wider or narrower than the calibration table, and the
+range spans both, widened by ``LOW_MARGIN``/``HIGH_MARGIN`` because production is not the machine
+the figures came from. Without statistics the review says what the duration grows with instead.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+import pglast
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+
+from bot.classify import locks as lock_modes
+from bot.models import Impact, Lock, MigrationReview, StatementReview, TableStats, WorkKind
+from bot.stats import lookup
+
+# Production runs on other hardware, under load, with colder caches than the calibration
+# tables: the range reaches from half to twice what the calibrated figures give.
+LOW_MARGIN = 0.5
+HIGH_MARGIN = 2.0
+
+BLOCK_RANK = {"none": 0, "writes": 1, "reads": 2}
+KIND_RANK = ("catalog", "unknown", "dml", "index-concurrent", "scan", "index", "rewrite")
+SIZED = frozenset(KIND_RANK) - {"catalog"}
+HELD_GROWS = "the later statements of the migration: the lock is held until COMMIT"
+
+# Statements whose work depends on what they run, not on the table they touch.
+OPAQUE = (
+    ast.DoStmt,
+    ast.SelectStmt,
+    ast.CallStmt,
+    ast.CopyStmt,
+    ast.ExecuteStmt,
+    ast.CreateTableAsStmt,
+    ast.RefreshMatViewStmt,
+    ast.ReindexStmt,
+    ast.ClusterStmt,
+    ast.VacuumStmt,
+)
+INDEX_CONSTRAINTS = (
+    ConstrType.CONSTR_PRIMARY,
+    ConstrType.CONSTR_UNIQUE,
+    ConstrType.CONSTR_EXCLUSION,
+)
+VALIDATED_CONSTRAINTS = (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """What bench/calibrate.py measured for one kind of work."""
+
+    rows_per_s: float | None = None
+    bytes_per_s: float | None = None
+    index_bytes_per_s: float | None = None
+    seconds: float | None = None
+
+
+@cache
+def throughputs() -> dict[str, Throughput]:
+    data = json.loads(files("bot").joinpath("data/throughput.json").read_text())
+    return {kind: Throughput(**figures) for kind, figures in data["kinds"].items()}
+
+
+@dataclass
+class Work:
+    """What a statement does, as far as its duration is concerned."""
+
+    kind: WorkKind
+    target: str | None = None  # the relation its SQL names
+    source: str | None = None  # INSERT ... SELECT: the table the rows come from
+    verb: str = ""  # DML: "updates", "deletes", "inserts"
+    where: bool = False  # DML with a WHERE clause touches some rows, not all
+    rows: int | None = None  # INSERT ... VALUES: the row count is in the SQL
+    creates: str | None = None  # CREATE TABLE: the new, empty table
+
+
+@dataclass
+class Sized:
+    """A statement's table and the statistics its duration is worked out from."""
+
+    table: str | None
+    lock: Lock | None  # the strongest lock the statement takes on it
+    stats: TableStats | None
+    new_table: bool
+    indexes: int | None  # indexes a traced rewrite rebuilt
+
+
+def estimate_migration(m: MigrationReview, stats: dict[str, TableStats] | None) -> None:
+    """Fill each statement's impact and the migration's worst one (the longest blocking)."""
+    created: set[str] = set()
+    held: dict[str, int] = {}  # table -> strongest lock level this transaction already holds
+    planned = []
+    for statement in m.statements:
+        work = work_of(statement)
+        created |= _created(statement, work)
+        sized = _sized(statement, work, stats, created)
+        queues = sized.lock is not None and _level(sized.lock.mode) > held.get(sized.table or "", 0)
+        statement.impact = _impact(statement, work, sized, atomic=m.atomic, queues=queues)
+        planned.append((statement.impact, work, sized))
+        if m.atomic:
+            for lock in statement.final.locks:
+                name = _norm(lock.relation)
+                held[name] = max(held.get(name, 0), _level(lock.mode))
+    held = _hold_until_commit([impact for impact, _, _ in planned]) if m.atomic else {}
+    for n, (impact, work, sized) in enumerate(planned):
+        impact.summary = summary(impact, work, sized, stats, held.get(n))
+    m.impact = max((impact for impact, _, _ in planned), key=severity, default=None)
+
+
+def work_of(statement: StatementReview) -> Work:
+    """The kind of work: the verdict says rewrite or scan; the SQL says index build or DML."""
+    verdict = statement.final
+    try:
+        nodes = [raw.stmt for raw in pglast.parse_sql(statement.sql)]
+    except pglast.parser.ParseError:
+        nodes = []
+    node = nodes[0] if len(nodes) == 1 else None
+    relation = getattr(node, "relation", None)
+    target = _name(relation) if isinstance(relation, ast.RangeVar) else None
+    if verdict.rewrite:
+        return Work("rewrite", target)
+    if isinstance(node, ast.CreateStmt):
+        return Work("catalog", target, creates=target)
+    if isinstance(node, ast.IndexStmt):
+        return Work("index-concurrent" if node.concurrent else "index", target)
+    if isinstance(node, ast.AlterTableStmt):
+        constraints = _added_constraints(node)
+        if any(c.contype in INDEX_CONSTRAINTS and not c.indexname for c in constraints):
+            return Work("index", target)
+        validates = any(cmd.subtype == AlterTableType.AT_ValidateConstraint for cmd in node.cmds)
+        checks = any(
+            c.contype in VALIDATED_CONSTRAINTS and not c.skip_validation for c in constraints
+        )
+        return Work("scan" if verdict.scan or validates or checks else "catalog", target)
+    if isinstance(node, ast.UpdateStmt | ast.DeleteStmt):
+        verb = "updates" if isinstance(node, ast.UpdateStmt) else "deletes"
+        return Work("dml", target, verb=verb, where=node.whereClause is not None)
+    if isinstance(node, ast.InsertStmt):
+        select = node.selectStmt
+        if isinstance(select, ast.SelectStmt) and select.valuesLists:
+            return Work("dml", target, verb="inserts", rows=len(select.valuesLists))
+        tables = [
+            r for r in getattr(select, "fromClause", None) or () if isinstance(r, ast.RangeVar)
+        ]
+        source = _name(tables[0]) if tables else None
+        return Work("dml", target, source=source, verb="inserts", where=source is None)
+    if node is None or isinstance(node, OPAQUE):
+        return Work("scan" if verdict.scan else "unknown", target)
+    return Work("scan" if verdict.scan else "catalog", target)
+
+
+def _added_constraints(node: ast.AlterTableStmt) -> list[ast.Constraint]:
+    """Constraints an ALTER TABLE adds, as ADD CONSTRAINT or inline in ADD COLUMN."""
+    found: list[ast.Constraint] = []
+    for cmd in node.cmds:
+        if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+            found.append(cmd.def_)
+        elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            found.extend(c for c in cmd.def_.constraints or () if isinstance(c, ast.Constraint))
+    return found
+
+
+def _name(relation: ast.RangeVar) -> str:
+    return f"{relation.schemaname}.{relation.relname}" if relation.schemaname else relation.relname
+
+
+def _norm(relation: str) -> str:
+    return relation.replace('"', "").removeprefix("public.")
+
+
+def _level(mode: str) -> int:
+    return lock_modes.level(mode) if mode in lock_modes.MODES else 0
+
+
+def _relkinds(statement: StatementReview) -> dict[str, str]:
+    trace = statement.trace
+    return {_norm(lk.relation): lk.relkind for lk in trace.locks + trace.held} if trace else {}
+
+
+def _created(statement: StatementReview, work: Work) -> set[str]:
+    """Tables this statement creates: they are empty for the rest of the migration."""
+    traced = statement.trace.locks if statement.trace else []
+    names = {_norm(lock.relation) for lock in traced if lock.created}
+    return names | ({_norm(work.creates)} if work.creates else set())
+
+
+def _sized(
+    statement: StatementReview,
+    work: Work,
+    stats: dict[str, TableStats] | None,
+    created: set[str],
+) -> Sized:
+    """The table the statement works on (the one its strongest lock is on), and its statistics.
+
+    Locks on indexes and sequences don't count: CREATE INDEX takes ACCESS EXCLUSIVE on the index it
+    creates, but what matters is the SHARE lock it holds on the table.
+    """
+    relkinds = _relkinds(statement)
+    locks = [
+        lock
+        for lock in statement.final.locks
+        if not any(w in relkinds.get(_norm(lock.relation), "table") for w in ("index", "sequence"))
+    ]
+    table = _norm(work.target) if work.target else None
+    strongest = None
+    if locks:
+        strongest = max(locks, key=lambda lk: (_level(lk.mode), _norm(lk.relation) == table))
+        table = _norm(strongest.relation)
+    read_from = work.source or table
+    new_table = read_from is not None and _norm(read_from) in created
+    found = lookup(stats, read_from) if stats and read_from and not new_table else None
+    return Sized(table, strongest, found, new_table, _rebuilt_indexes(statement, relkinds))
+
+
+def _rebuilt_indexes(statement: StatementReview, relkinds: dict[str, str]) -> int | None:
+    """How many indexes a traced rewrite gave new files: each one is rebuilt."""
+    trace = statement.trace
+    if trace is None or not trace.rewritten:
+        return None
+    return sum(
+        1
+        for name in trace.rewritten
+        if relkinds.get(_norm(name)) == "index" and "pg_toast" not in name
+    )
+
+
+def _impact(
+    statement: StatementReview, work: Work, sized: Sized, *, atomic: bool, queues: bool
+) -> Impact:
+    size = sized.stats
+    if sized.new_table:
+        size = TableStats(table=sized.table or "", rows=0, table_bytes=0, index_bytes=0)
+    if work.rows is not None:
+        size = TableStats(table=sized.table or "", rows=work.rows)
+    seconds = duration(work, size, sized.indexes) if size or work.kind == "catalog" else None
+    heap = size.table_bytes if size else None
+    return Impact(
+        kind=work.kind,
+        table=sized.table,
+        blocks=statement.final.blocks,
+        rows=size.rows if size else None,
+        bytes=heap + (size.toast_bytes or 0) if size and heap is not None else None,
+        seconds_low=seconds[0] if seconds else None,
+        seconds_high=seconds[1] if seconds else None,
+        summary="",
+        grows_with=None if seconds else grows_with(work, sized.table, sized.indexes),
+        lock_queue=lock_queue(statement, sized, atomic=atomic) if queues else None,
+    )
+
+
+def duration(
+    work: Work, size: TableStats | None, indexes: int | None
+) -> tuple[float, float] | None:
+    """The duration range of ``work`` on a table of ``size``, or None when it can't be sized.
+
+    Each kind's time is worked out from the row count and from the bytes the work goes through;
+    the range spans both, widened by the margins. A rewrite also rebuilds every index: that part
+    comes from the index-build figures, by index size and by rows times the number of indexes.
+    """
+    figures = throughputs()
+    if work.kind == "unknown":
+        return None
+    if work.kind == "catalog" or (size and size.rows == 0 and size.table_bytes in (0, None)):
+        return 0.0, (figures["catalog"].seconds or 0.0) * HIGH_MARGIN
+    if size is None:
+        return None
+    f = figures[work.kind]
+    heap, toast, index = size.table_bytes, size.toast_bytes or 0, size.index_bytes
+    nbytes = heap
+    if heap is not None and work.kind == "rewrite":
+        nbytes = heap + toast
+    elif heap is not None and work.kind == "dml":
+        nbytes = heap + (index or 0)
+    guesses = _guesses(size.rows, nbytes, f)
+    if not guesses:
+        return None
+    low, high = min(guesses), max(guesses)
+    if work.kind == "rewrite":
+        build = figures["index"]
+        rebuild = _guesses(
+            size.rows * indexes if size.rows is not None and indexes is not None else None,
+            None,
+            build,
+        )
+        if index is not None and build.index_bytes_per_s:
+            rebuild.append(index / build.index_bytes_per_s)
+        if rebuild:
+            low, high = low + min(rebuild), high + max(rebuild)
+    if work.kind == "dml" and work.where:
+        low = 0.0
+    return low * LOW_MARGIN, high * HIGH_MARGIN
+
+
+def _guesses(rows: int | None, nbytes: int | None, f: Throughput) -> list[float]:
+    guesses = []
+    if rows is not None and f.rows_per_s:
+        guesses.append(rows / f.rows_per_s)
+    if nbytes is not None and f.bytes_per_s:
+        guesses.append(nbytes / f.bytes_per_s)
+    return guesses
+
+
+def grows_with(work: Work, table: str | None, indexes: int | None) -> str:
+    """What the duration of ``work`` grows with, for reviews without table statistics."""
+    on = table or "the table"
+    match work.kind:
+        case "rewrite":
+            rebuilt = (
+                f"its {indexes} index{'es' * (indexes != 1)}" if indexes else "all its indexes"
+            )
+            return f"table size: rewrites every row of {on} and rebuilds {rebuilt}"
+        case "scan":
+            return f"table size: reads every row of {on} to check it"
+        case "index":
+            return f"table size: reads every row of {on} and sorts it into the new index"
+        case "index-concurrent":
+            return (
+                f"table size: reads {on} twice to build the index, after waiting for the "
+                "transactions running when it starts"
+            )
+        case "dml" if work.source:
+            return f"rows copied: {work.verb} every selected row of {work.source} into {on}"
+        case "dml":
+            rows = "the rows matching its WHERE clause" if work.where else "every row"
+            return f"rows touched: {work.verb} {rows} of {on}, one by one"
+        case _:
+            return "what the statement runs: procedural SQL and function calls can't be sized"
+
+
+def lock_queue(statement: StatementReview, sized: Sized, *, atomic: bool) -> str | None:
+    """The lock-queue warning (Markdown) for a statement whose lock stops ordinary queries.
+
+    A lock request waits behind every transaction holding a conflicting lock, and every later
+    request that conflicts with it waits behind it: even an instant ALTER TABLE stalls all traffic
+    on the table for as long as the longest transaction already running on it.
+    """
+    table = sized.table
+    if sized.lock is None or sized.lock.blocks == "none" or table is None:
+        return None
+    lock = f"{lock_modes.SQL_NAMES.get(sized.lock.mode, sized.lock.mode)} lock on {table}"
+    if sized.lock.blocks == "reads":
+        text = (
+            f"Before it starts, the {lock} waits for every transaction that has touched "
+            f"{table} to finish, as long as the longest-running one; meanwhile every new query "
+            f"on {table}, reads included, queues behind it."
+        )
+    else:
+        text = (
+            f"Before it starts, the {lock} waits for every transaction that has written to "
+            f"{table} to finish, as long as the longest-running one; meanwhile every new write "
+            f"to {table} queues behind it (reads go on)."
+        )
+    timeout = _lock_timeout(statement)
+    if timeout is not None and timeout not in {"0", "0ms", "0s"}:
+        return (
+            f"{text} lock_timeout: {timeout}: if the lock isn't granted within {timeout} the "
+            "migration fails instead of stalling traffic; run it again."
+        )
+    setting = (
+        "none (0): it can wait forever"
+        if timeout
+        else "unknown (not traced); PostgreSQL's default, 0, waits forever"
+    )
+    sql = "SET LOCAL lock_timeout = '5s'" if atomic else "SET lock_timeout = '5s'"
+    return (
+        f"{text} lock_timeout: {setting}. Make the migration give up after a few seconds (and "
+        "run it again later) instead, with this as its first operation:\n\n"
+        f'```python\nmigrations.RunSQL("{sql}", migrations.RunSQL.noop),\n```'
+    )
+
+
+def _lock_timeout(statement: StatementReview) -> str | None:
+    trace = statement.trace
+    if trace is None or trace.method == "static-only" or not trace.lock_timeout:
+        return None
+    return trace.lock_timeout.strip()
+
+
+def _hold_until_commit(impacts: list[Impact]) -> dict[int, str]:
+    """In an atomic migration a lock is held until COMMIT, through every later statement.
+
+    Adds the durations of the later statements that take a while to each blocking statement's, and
+    returns, by position, the note its summary ends with.
+    """
+    notes = {}
+    for n, impact in enumerate(impacts):
+        later = [
+            i
+            for i in impacts[n + 1 :]
+            if i.kind != "catalog" and (i.seconds_high is None or i.seconds_high >= 1)
+        ]
+        if impact.blocks == "none" or not later:
+            continue
+        notes[n] = f"held until the migration commits, through {len(later)} later statement" + (
+            "s" * (len(later) > 1)
+        )
+        if impact.seconds_low is None or impact.seconds_high is None:
+            continue
+        if any(i.seconds_low is None or i.seconds_high is None for i in later):
+            impact.seconds_low = impact.seconds_high = None
+            impact.grows_with = HELD_GROWS
+            continue
+        impact.seconds_low += sum(i.seconds_low or 0.0 for i in later)
+        impact.seconds_high += sum(i.seconds_high or 0.0 for i in later)
+    return notes
+
+
+def severity(impact: Impact) -> tuple[bool, float, int, int]:
+    """Longest blocking first; a size-dependent duration nobody could estimate counts as long."""
+    unknown = math.inf if impact.kind in SIZED else 0.0
+    duration = impact.seconds_high if impact.seconds_high is not None else unknown
+    return (
+        impact.blocks != "none",
+        duration,
+        BLOCK_RANK[impact.blocks],
+        KIND_RANK.index(impact.kind),
+    )
+
+
+def summary(
+    impact: Impact,
+    work: Work,
+    sized: Sized,
+    stats: dict[str, TableStats] | None,
+    held: str | None,
+) -> str:
+    """One line: what is blocked, on which table, how big it is, and for about how long."""
+    table = impact.table
+    if table is None:
+        text = "takes no lock on a table"
+    elif impact.blocks == "reads":
+        text = f"blocks reads and writes on {table}"
+    elif impact.blocks == "writes":
+        text = f"blocks writes on {table}"
+    elif work.kind == "dml" and work.verb != "inserts":
+        text = f"locks the rows it {work.verb} in {table}"
+    else:
+        text = f"doesn't block reads or writes on {table}"
+    if sized.new_table:
+        text += f" ({work.source or table} is created in this migration: empty)"
+    elif impact.rows is not None or impact.bytes is not None:
+        size = " / ".join(
+            part
+            for part in (
+                f"~{format_rows(impact.rows)} rows" if impact.rows is not None else None,
+                format_bytes(impact.bytes) if impact.bytes is not None else None,
+            )
+            if part
+        )
+        text += f", copies {size} from {work.source}" if work.source else f", {size}"
+    if impact.seconds_low is not None and impact.seconds_high is not None:
+        text += ", " + format_range(impact.seconds_low, impact.seconds_high)
+        if impact.kind == "catalog" and table:
+            text += " (catalog change)"
+    else:
+        text += ", duration unknown: " + _why_unknown(impact, work, sized, stats)
+    return f"{text}; {held}" if held else text
+
+
+def _why_unknown(
+    impact: Impact, work: Work, sized: Sized, stats: dict[str, TableStats] | None
+) -> str:
+    read_from = work.source or impact.table
+    if impact.grows_with == HELD_GROWS:
+        return "it includes later statements that can't be sized"
+    if work.kind == "unknown":
+        return "the model can't size procedural SQL"
+    if not stats:
+        return "no table statistics"
+    if sized.stats is None:
+        return f"{read_from} is not in the table statistics (a new table?)"
+    return f"the statistics of {read_from} have no row count or size (never analyzed?)"
+
+
+def format_range(low: float, high: float) -> str:
+    """Like "~40 s to 2 min" (with an en dash), "~2 to 8 s", "up to ~5 min" or "< 1 s"."""
+    if high < 1:
+        return "< 1 s"
+    top = format_seconds(high)
+    if low < 1:
+        return f"up to ~{top}"
+    bottom = format_seconds(low)
+    if bottom == top:
+        return f"~{top}"
+    value, unit = bottom.split(" ")
+    if top.endswith(f" {unit}"):
+        bottom = value
+    return f"~{bottom}\N{EN DASH}{top}"
+
+
+def format_seconds(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size * 1.5:
+            return f"{_round(seconds / size)} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def format_rows(rows: int) -> str:
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if rows >= size:
+            return f"{_round(rows / size)}{unit}"
+    return str(rows)
+
+
+def format_bytes(nbytes: int) -> str:
+    for unit, size in (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
+        if nbytes >= size:
+            return f"{_round(nbytes / size)} {unit}"
+    return f"{nbytes} bytes"
+
+
+def _round(value: float) -> str:
+    """One decimal below 100 (12.4M rows, 3.1 GB, 350 MB), without a trailing .0."""
+    text = f"{value:.1f}" if value < 100 else f"{value:.0f}"
+    return text.removesuffix(".0")
