@@ -173,6 +173,10 @@ class Trace(Model):
     rewritten: list[str] = Field(
         default_factory=list, description="Pre-existing relations that got a new relfilenode."
     )
+    scanned: list[str] = Field(
+        default_factory=list,
+        description="Pre-existing tables read in full (sequential scans counted by pg_stat).",
+    )
     constraints: list[TracedConstraint] = Field(default_factory=list)
     not_null_changed: list[str] = Field(default_factory=list, description="table.column: a -> b")
     rows: int | None = Field(None, description="Rows touched (DML).")
@@ -237,6 +241,9 @@ class Verdict(Model):
     scan: bool = False
     risk: Risk = Risk.safe
     rules: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(
+        default_factory=list, description="What the verdict assumed or could not know."
+    )
 
 
 class Finding(Model):

@@ -1,0 +1,85 @@
+"""Talking to PostgreSQL without Django: the driver the project has, and connection URLs.
+
+The collector runs in the project's interpreter, which has psycopg 3 or psycopg2 (whichever
+Django uses there); both take a libpq URL and speak DB-API, which is all the collector needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+
+from .errors import CollectorError
+
+
+def connect(url: str, *, autocommit: bool = True) -> Any:
+    """A DB-API connection to ``url`` through psycopg 3, else psycopg2."""
+    try:
+        import psycopg
+
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+    except ImportError:
+        pass
+    try:
+        import psycopg2
+    except ImportError as exc:
+        raise CollectorError(
+            "neither psycopg nor psycopg2 can be imported by this interpreter",
+            hint="install the PostgreSQL driver in the project's environment "
+            "(pip install 'psycopg[binary]'), or pass --python with the project's interpreter",
+        ) from exc
+    connection = psycopg2.connect(url, connect_timeout=10)
+    connection.autocommit = autocommit
+    return connection
+
+
+def errors() -> tuple[type[BaseException], ...]:
+    """The base error class of whichever driver is installed."""
+    found: list[type[BaseException]] = []
+    for module in ("psycopg", "psycopg2"):
+        try:
+            found.append(__import__(module).Error)
+        except ImportError:
+            continue
+    return tuple(found)
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a driver error, also when Django wrapped it."""
+    for error in (exc, exc.__cause__):
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if code:
+            return str(code)
+    return None
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` pointing at database ``name`` on the same server, with the same credentials."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def database_name(url: str) -> str:
+    parts = urlsplit(url)
+    return unquote(parts.path.lstrip("/")) or dict(parse_qsl(parts.query)).get("dbname", "")
+
+
+def server_address(url: str) -> str:
+    """Host and port of ``url``, never its credentials: safe to print in a report."""
+    parts = urlsplit(url)
+    host = unquote(parts.hostname or "") or dict(parse_qsl(parts.query)).get("host", "localhost")
+    return f"{host}:{parts.port or 5432}"
+
+
+def django_settings(url: str, engine: str) -> dict[str, Any]:
+    """A Django ``DATABASES`` entry for ``url``; its query parameters become OPTIONS."""
+    parts = urlsplit(url)
+    return {
+        "ENGINE": engine,
+        "NAME": database_name(url),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": unquote(parts.hostname or ""),
+        "PORT": str(parts.port or ""),
+        "OPTIONS": dict(parse_qsl(parts.query)),
+    }

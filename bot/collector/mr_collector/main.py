@@ -1,0 +1,174 @@
+"""The collector process: a JSON request on stdin, a JSON report on stdout.
+
+Modes:
+
+- ``migrations``: load the project, render and apply each new migration on a scratch database,
+  traced; prints what ``bot.models.CollectorOutput`` validates.
+- ``sql``: run raw SQL statements on a scratch database, traced, for ``check-sql --trace``.
+
+The project's code may print; file descriptor 1 is therefore pointed at stderr for the whole
+run and the report goes to a private copy of the original stdout. Exit code 0 means the report
+is complete (per-migration errors included), 2 that it holds only a fatal error, 128+N that
+signal N interrupted it; in every case the scratch database and cluster are gone by then.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import migrate, project, rawsql, trace
+from .cluster import scratch
+from .errors import CollectorError
+
+EXIT_OK, EXIT_FATAL = 0, 2
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP: unwinds like Ctrl-C so that every cleanup runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    # Cleanup must not be cut short by a second signal (a terminal sends one per keypress).
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def main() -> int:
+    report = _reserve_stdout()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+    output: dict[str, Any] = {"errors": []}
+    code = EXIT_OK
+    try:
+        request = json.load(sys.stdin)
+        output = empty_output(request.get("mode"))
+        if request["mode"] == "migrations":
+            collect_migrations(request, output)
+        else:
+            rawsql.trace_statements(request, output)
+    except CollectorError as exc:
+        output["errors"].append(exc.to_dict())
+        code = EXIT_FATAL
+    except Interrupted as exc:
+        output["errors"].append(
+            CollectorError(f"interrupted by signal {exc.signum}; cleaned up").to_dict()
+        )
+        code = 128 + exc.signum
+    except Exception as exc:
+        output["errors"].append(
+            CollectorError(
+                f"the collector failed: {type(exc).__name__}: {exc}",
+                hint="this is a bug in django-migration-review unless the detail shows the "
+                "project's code; please report it with the detail",
+                detail=traceback.format_exc(),
+            ).to_dict()
+        )
+        code = EXIT_FATAL
+    json.dump(output, report)
+    report.write("\n")
+    report.flush()
+    return code
+
+
+def empty_output(mode: object) -> dict[str, Any]:
+    if mode == "migrations":
+        return {
+            "django_version": "",
+            "python_version": platform.python_version(),
+            "backend": "postgresql",
+            "server_version_num": None,
+            "database": "",
+            "migrations": [],
+            "errors": [],
+        }
+    if mode == "sql":
+        return {"server_version_num": None, "database": "", "statements": [], "errors": []}
+    raise CollectorError(f"unknown request mode {mode!r}: expected 'migrations' or 'sql'")
+
+
+def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
+    project_dir = Path(request["project_dir"]).resolve()
+    repo_root = Path(request.get("repo_root") or project_dir).resolve()
+    django_root = project.find_django_root(project_dir)
+    module = project.settings_module(request.get("settings"), django_root)
+    django = project.import_settings(module, django_root)
+    output["django_version"] = django.get_version()
+    with scratch(request.get("database_url"), request.get("pg_bin")) as (url, where):
+        output["database"] = where
+        project.point_default_at(url)
+        from django.db import connection, connections
+
+        tracer = None
+        try:
+            _setup(django, repo_root)
+            connection.ensure_connection()
+            output["server_version_num"] = connection.pg_version
+            if request.get("trace", True):
+                tracer = trace.Tracer(connection.connection, url)
+            collection = _load(repo_root, connection, tracer)
+            collection.run(request["files"])
+            output["migrations"] = collection.migrations
+            output["errors"].extend(collection.errors)
+        finally:
+            if tracer is not None:
+                tracer.close()
+            connections.close_all()
+
+
+def _setup(django: Any, repo_root: Path) -> None:
+    try:
+        django.setup()
+    except Exception as exc:
+        raise CollectorError(
+            f"Django could not load the project's apps: {type(exc).__name__}: {exc}",
+            file=_blame(exc, repo_root),
+            hint="the project must import with its requirements installed and no database "
+            "or network other than the scratch PostgreSQL",
+            detail=traceback.format_exc(),
+        ) from exc
+
+
+def _load(repo_root: Path, connection: Any, tracer: trace.Tracer | None) -> migrate.Collection:
+    try:
+        return migrate.Collection(connection, repo_root, tracer)
+    except Exception as exc:
+        raise CollectorError(
+            f"Django could not load the migrations: {type(exc).__name__}: {exc}",
+            file=_blame(exc, repo_root),
+            hint="`manage.py showmigrations` fails the same way: fix the file named here",
+            detail=traceback.format_exc(),
+        ) from exc
+
+
+def _blame(exc: BaseException, repo_root: Path) -> str | None:
+    """The project file an exception came from: where a SyntaxError is, else the last frame."""
+    candidates = [getattr(exc, "filename", None)]
+    candidates += reversed([frame.filename for frame in traceback.extract_tb(exc.__traceback__)])
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            return str(Path(candidate).resolve().relative_to(repo_root))
+        except ValueError:
+            continue
+    return None
+
+
+def _reserve_stdout() -> TextIO:
+    """Keep the real stdout for the report; send everything else written to fd 1 to stderr."""
+    report = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return report

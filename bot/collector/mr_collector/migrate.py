@@ -1,0 +1,393 @@
+"""Render each new migration's SQL exactly as ``sqlmigrate`` does, then apply it, traced.
+
+One loader (``replace_migrations=False``, as ``sqlmigrate`` builds it) serves every migration.
+The ancestors of the new migrations are applied first, in graph order, so that each new one is
+rendered against a database at the state it will meet in production: AlterField and RemoveField
+look up real constraint names there. Each new migration is then applied for real, so the next
+one's introspection sees its effect, and that run is what the tracer watches.
+
+Statements are attributed to operations by standing in for each operation (``Step``) and for
+the schema editor's ``execute`` while Django's own code does the work.
+"""
+
+from __future__ import annotations
+
+import copy
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import operations, trace
+from .errors import CollectorError
+
+Key = tuple[str, str]
+
+
+class Recorder:
+    """What one run of a migration did: statements, their operations, and traces."""
+
+    def __init__(self, migration: Any, connection: Any, tracer: trace.Tracer | None = None):
+        self.migration = migration
+        self.connection = connection
+        self.tracer = tracer
+        self.infos = [
+            operations.describe_operation(index, operation)
+            for index, operation in enumerate(migration.operations)
+        ]
+        self.operation: int | None = None
+        self.owners: dict[int, int] = {}
+        self.deferred: list[Any] = []
+        self.statements: list[tuple[int | None, str]] = []
+        self.collected: list[str] = []
+        self.in_statement = False
+        self.applied_sql: list[str] = []
+        self.traces: dict[int, dict[str, Any]] = {}
+        self.operation_traces: dict[int, list[dict[str, Any]]] = {}
+
+    def steps(self) -> Any:
+        """A copy of the migration whose operations report to this recorder."""
+        stand_in = copy.copy(self.migration)
+        stand_in.operations = [
+            Step(operation, index, self)
+            for index, operation in enumerate(self.migration.operations)
+        ]
+        return stand_in
+
+    def editor_class(self) -> type:
+        recorder = self
+
+        class RecordingEditor(self.connection.SchemaEditorClass):  # type: ignore[name-defined]
+            def execute(self, sql: Any, params: Any = ()) -> None:
+                operation = recorder.owners.get(id(sql), recorder.operation)
+                # A RunPython may use the editor too; sqlmigrate never shows that SQL.
+                recorder.in_statement = not recorder.in_python()
+                try:
+                    super().execute(sql, params)
+                finally:
+                    recorder.in_statement = False
+                if self.collect_sql:
+                    recorder.statements.append((operation, self.collected_sql[-1]))
+
+        return RecordingEditor
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        """Django's execute wrapper: every query of the connection passes here while applying."""
+        assert self.tracer is not None
+        if not self.in_statement and not self.in_python():
+            return execute(sql, params, many, context)
+
+        returned: list[Any] = []
+
+        def run() -> int:
+            returned.append(execute(sql, params, many, context))
+            return int(context["cursor"].rowcount)
+
+        in_transaction = self.connection.in_atomic_block or not self.connection.get_autocommit()
+        index = None
+        if self.in_statement:
+            index = len(self.applied_sql)
+            self.applied_sql.append(sql)
+        try:
+            traced = self.tracer.trace(index, sql, run, in_transaction=in_transaction)
+        except Exception as exc:
+            self._keep(index, trace.static_only(f"failed on the scratch database: {exc}"))
+            raise
+        self._keep(index, traced)
+        return returned[-1]
+
+    def in_python(self) -> bool:
+        """Whether an operation that is not SQL (a RunPython) is running."""
+        return self.operation is not None and not self.infos[self.operation]["reduces_to_sql"]
+
+    def _keep(self, index: int | None, traced: dict[str, Any]) -> None:
+        if index is not None:
+            self.traces[index] = traced
+        elif self.operation is not None:
+            self.operation_traces.setdefault(self.operation, []).append(traced)
+
+    def operation_started(self, index: int) -> None:
+        self.operation = index
+
+    def operation_finished(self, index: int, editor: Any, app_label: str, states: Any) -> None:
+        self.operation = None
+        for item in editor.deferred_sql:
+            if id(item) not in self.owners:
+                self.owners[id(item)] = index
+                self.deferred.append(item)  # keeps the id from being reused
+        if states is not None:
+            operations.add_state_details(
+                self.infos[index],
+                self.migration.operations[index],
+                app_label,
+                *states,
+                self.connection,
+            )
+
+
+class Step:
+    """Stands in for one operation: tells the recorder when it runs, and the states around it."""
+
+    def __init__(self, operation: Any, index: int, recorder: Recorder) -> None:
+        self._operation = operation
+        self._index = index
+        self._recorder = recorder
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._operation, name)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        self._recorder.operation_started(self._index)
+        states = None
+        try:
+            self._operation.database_forwards(app_label, schema_editor, from_state, to_state)
+            states = (from_state, to_state) if schema_editor.collect_sql else None
+        finally:
+            self._recorder.operation_finished(self._index, schema_editor, app_label, states)
+
+
+def render(loader: Any, migration: Any, connection: Any) -> Recorder:
+    """Collect the SQL as ``MigrationLoader.collect_sql`` does for sqlmigrate's one-item plan."""
+    recorder = Recorder(migration, connection)
+    editor = recorder.editor_class()(connection, collect_sql=True, atomic=migration.atomic)
+    with editor:
+        state = loader.project_state((migration.app_label, migration.name), at_end=False)
+        recorder.steps().apply(state, editor, collect_sql=True)
+    recorder.collected = editor.collected_sql
+    return recorder
+
+
+def sqlmigrate_text(migration: Any, collected: list[str], connection: Any) -> str:
+    """What ``manage.py sqlmigrate`` prints for the migration: BEGIN/COMMIT when atomic."""
+    output = "\n".join(collected)
+    if not output:
+        return ""
+    if migration.atomic and connection.features.can_rollback_ddl:
+        output = "\n".join(
+            [connection.ops.start_transaction_sql(), output, connection.ops.end_transaction_sql()]
+        )
+    return output if output.endswith("\n") else output + "\n"
+
+
+def apply(state: Any, recorder: Recorder) -> Any:
+    """Apply the migration as ``MigrationExecutor.apply_migration`` does, watched by the tracer.
+
+    Returns the project state after it, as the executor threads it through a plan.
+    """
+    from django.db.migrations.recorder import MigrationRecorder
+
+    migration, connection, tracer = recorder.migration, recorder.connection, recorder.tracer
+    editor = recorder.editor_class()(connection, atomic=migration.atomic)
+    if tracer is None:
+        with editor:
+            state = recorder.steps().apply(state, editor)
+    else:
+        tracer.start_unit()
+        with connection.execute_wrapper(recorder), editor:
+            state = recorder.steps().apply(state, editor)
+    MigrationRecorder(connection).record_applied(migration.app_label, migration.name)
+    return state
+
+
+class Collection:
+    """Every new migration of one request, and the ancestors applied to reach them."""
+
+    def __init__(self, connection: Any, repo_root: Path, tracer: trace.Tracer | None) -> None:
+        from django.db.migrations.loader import MigrationLoader
+        from django.db.migrations.state import ProjectState
+
+        self.connection = connection
+        self.repo_root = repo_root
+        self.tracer = tracer
+        self.loader = MigrationLoader(connection, replace_migrations=False)
+        self.state = ProjectState(real_apps=self.loader.unmigrated_apps)
+        self.applied: dict[Key, None] = {}  # in the order they were applied
+        self.failed: set[Key] = set()
+        self.migrations: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+
+    def file_of(self, key: Key) -> str:
+        """The migration's file, relative to the repository when it lies inside."""
+        import sys
+
+        path = Path(sys.modules[type(self.loader.graph.nodes[key]).__module__].__file__ or "")
+        try:
+            return str(path.resolve().relative_to(self.repo_root))
+        except ValueError:
+            return str(path)
+
+    def keys_of(self, files: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+        """Map files to (app_label, name) through the modules Django loaded, not folder names."""
+        by_path = {}
+        for key in self.loader.disk_migrations:
+            by_path[(self.repo_root / self.file_of(key)).resolve()] = key
+        found: dict[Key, dict[str, Any]] = {}
+        for item in files:
+            if item["change"] == "deleted":
+                continue
+            key = by_path.get((self.repo_root / item["path"]).resolve())
+            if key is None:
+                self.errors.append(
+                    CollectorError(
+                        "Django's migration loader does not know this file",
+                        file=item["path"],
+                        hint="check that its app is in INSTALLED_APPS (or its folder in "
+                        "MIGRATION_MODULES) and that it defines a Migration class",
+                    ).to_dict()
+                )
+            else:
+                found[key] = item
+        return found
+
+    def plan(self, targets: Iterable[Key]) -> list[Key]:
+        """The targets and their ancestors, each after everything it depends on."""
+        plan: dict[Key, None] = {}
+        for target in sorted(targets):
+            plan.update(dict.fromkeys(self.loader.graph.forwards_plan(target)))
+        return list(plan)
+
+    def run(self, files: list[dict[str, Any]]) -> None:
+        from django.db.migrations.recorder import MigrationRecorder
+
+        new = self.keys_of(files)
+        MigrationRecorder(self.connection).ensure_schema()
+        for key in self.plan(new):
+            blocker = self.failed_ancestor(key)
+            if key in new:
+                self.migrations.append(self.collect_one(key, new[key], blocker))
+            elif blocker is None and not self.already_applied(key):
+                self.apply_ancestor(key)
+
+    def failed_ancestor(self, key: Key) -> Key | None:
+        if not self.failed:
+            return None
+        return next((k for k in self.loader.graph.forwards_plan(key) if k in self.failed), None)
+
+    def already_applied(self, key: Key) -> bool:
+        """A squashed migration and the ones it replaces are the same change: apply it once."""
+        replaced = [tuple(item) for item in self.loader.graph.nodes[key].replaces or ()]
+        if replaced and all(item in self.applied for item in replaced):
+            return True
+        return any(
+            squash_key in self.applied and key in [tuple(item) for item in squash.replaces]
+            for squash_key, squash in self.loader.replacements.items()
+        )
+
+    def apply_ancestor(self, key: Key) -> None:
+        try:
+            self.state = apply(self.state, Recorder(self.loader.graph.nodes[key], self.connection))
+        except Exception as exc:
+            self.fail(key)
+            self.errors.append(
+                CollectorError(
+                    f"applying {key[0]}.{key[1]} (needed by a new migration) failed on the "
+                    f"scratch database: {type(exc).__name__}: {exc}",
+                    file=self.file_of(key),
+                    hint="the new migrations that depend on it could not be reviewed; it fails "
+                    "on an empty database at the state of its dependencies",
+                    detail=traceback.format_exc(),
+                ).to_dict()
+            )
+        else:
+            self.applied[key] = None
+
+    def fail(self, key: Key) -> None:
+        """Mark ``key`` failed, and rebuild the state it may have left half-advanced."""
+        from django.db.migrations.state import ProjectState
+
+        self.failed.add(key)
+        self.state = ProjectState(real_apps=self.loader.unmigrated_apps)
+        for applied in self.applied:
+            self.loader.graph.nodes[applied].mutate_state(self.state, preserve=False)
+
+    def collect_one(self, key: Key, item: dict[str, Any], blocker: Key | None) -> dict[str, Any]:
+        migration = self.loader.graph.nodes[key]
+        result: dict[str, Any] = {
+            "app_label": key[0],
+            "name": key[1],
+            "file": item["path"],
+            "change": item["change"],
+            "atomic": bool(migration.atomic),
+            "dependencies": [list(dependency) for dependency in migration.dependencies],
+            "operations": [
+                operations.describe_operation(index, operation)
+                for index, operation in enumerate(migration.operations)
+            ],
+            "statements": [],
+            "sqlmigrate": "",
+            "error": None,
+        }
+        if blocker is not None:
+            return _failed(
+                result,
+                f"not reviewed: it depends on {blocker[0]}.{blocker[1]}, which failed",
+                "fix that migration first; this one is reviewed once it applies",
+                detail=None,
+            )
+        try:
+            rendered = render(self.loader, migration, self.connection)
+        except Exception as exc:
+            self.fail(key)
+            return _failed(
+                result,
+                f"rendering its SQL failed: {type(exc).__name__}: {exc}",
+                "`manage.py sqlmigrate` fails the same way on a database at the state of its "
+                "dependencies",
+            )
+        result["operations"] = rendered.infos
+        result["sqlmigrate"] = sqlmigrate_text(migration, rendered.collected, self.connection)
+        for index, (operation, sql) in enumerate(rendered.statements):
+            result["statements"].append(
+                {"index": index, "sql": sql, "operation": operation, "trace": None}
+            )
+            if operation is not None:
+                rendered.infos[operation]["statements"].append(index)
+        recorder = Recorder(migration, self.connection, self.tracer)
+        try:
+            self.state = apply(self.state, recorder)
+        except Exception as exc:
+            self.fail(key)
+            _attach_traces(result, recorder, finished=False)
+            return _failed(
+                result,
+                f"applying it to the scratch database failed: {type(exc).__name__}: {exc}",
+                "it fails on an empty database at the state of its dependencies, so it would "
+                "fail in production too, unless it relies on data or objects that migrations "
+                "do not create",
+            )
+        self.applied[key] = None
+        _attach_traces(result, recorder, finished=True)
+        return result
+
+
+def _failed(
+    result: dict[str, Any], message: str, hint: str, *, detail: str | None = ""
+) -> dict[str, Any]:
+    result["error"] = CollectorError(
+        message,
+        file=result["file"],
+        hint=hint,
+        detail=traceback.format_exc() if detail == "" else detail,
+    ).to_dict()
+    return result
+
+
+def _attach_traces(result: dict[str, Any], recorder: Recorder, *, finished: bool) -> None:
+    """Put each statement's trace on it, and each RunPython's on its operation."""
+    if recorder.tracer is None:
+        return
+    statements = result["statements"]
+    for index, traced in recorder.traces.items():
+        if index >= len(statements):
+            continue
+        applied, rendered = recorder.applied_sql[index], statements[index]["sql"]
+        if rendered not in (applied, applied + ";"):
+            note = f"the statement run differs from the rendered one: {applied}"
+            traced["note"] = "; ".join(filter(None, [traced.get("note"), note]))
+        statements[index]["trace"] = traced
+    for index, info in enumerate(result["operations"]):
+        traces = recorder.operation_traces.get(index, [])
+        if not info["reduces_to_sql"] and (traces or finished):
+            info["trace"] = trace.merge(traces)

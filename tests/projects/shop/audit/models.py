@@ -1,0 +1,1 @@
+"""An app whose migration depends on ledger's squashed migration."""

@@ -1,0 +1,1 @@
+"""An app whose second migration fails on any database: the tests' error path."""

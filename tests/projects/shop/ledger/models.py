@@ -1,0 +1,1 @@
+"""An app with a squashed migration next to the ones it replaces."""
