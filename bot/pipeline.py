@@ -1,11 +1,365 @@
-"""Placeholder: replaced by its owner."""
+"""The review pipeline and the ``analyze`` command: diff -> collect -> classify -> estimate.
+
+Every stage's failure lands in the report as an error and turns the decision into ``error``
+(exit 2): a tool that could not look must never say "no risk found". What did get reviewed is
+still reported, so one bad migration never hides the verdict on the others.
+"""
+
+from __future__ import annotations
 
 import argparse
+import sys
+import traceback
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from pydantic import Field
+
+from bot import __version__
+from bot.classify import Schema, review_migration
+from bot.cli import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
+from bot.collect import collect
+from bot.config import CONFIG_NAME, Config, find_config, load_config
+from bot.diff import diff_migrations, resolve, toplevel, worktree
+from bot.errors import ReviewError, format_error
+from bot.estimate import estimate_migration
+from bot.ignores import Ignore, apply_ignores, config_ignores, effective_risk, inline_ignores
+from bot.models import (
+    ChangeKind,
+    CollectedMigration,
+    MigrationFile,
+    MigrationReview,
+    Model,
+    Report,
+    Risk,
+    TableStats,
+    ToolError,
+)
+from bot.render import render_markdown
+from bot.stats import load_stats
+
+DEFAULT_BASES = ("origin/HEAD", "origin/main", "main", "origin/master", "master")
+DEFAULT_FAIL_ON = Risk.high
+DEFAULT_PG_VERSION = 17
+"""What the static rules assume when neither --pg-version nor a server says otherwise."""
+
+EXIT_CODES = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_ERROR}
+
+
+class ReviewOptions(Model):
+    """What ``analyze`` is asked to do; the config file fills what the command line leaves out."""
+
+    repo: Path = Field(Path("."), description="The Django project's folder in a git checkout.")
+    base: str | None = Field(
+        None, description=f"Base revision; default the first that exists of {DEFAULT_BASES}."
+    )
+    head: str = "HEAD"
+    settings: str | None = None
+    python: str | None = Field(None, description="The project's interpreter for the collector.")
+    database_url: str | None = None
+    pg_version: int | None = None
+    fail_on: Risk | None = Field(
+        None, description=f"Default: the config's, else {DEFAULT_FAIL_ON}."
+    )
+    table_stats: str | None = None
+    stats_database_url: str | None = None
+    config: Path | None = None
+    template_dir: Path | None = None
+    trace: bool = True
+    format: Literal["markdown", "json"] = "markdown"
+    output: Path | None = None
+
+
+def review(options: ReviewOptions) -> Report:
+    report = Report(tool_version=__version__, fail_on=options.fail_on or DEFAULT_FAIL_ON)
+    try:
+        _run_stages(options, report)
+    except ReviewError as exc:
+        report.errors.append(exc.error)
+    decide(report)
+    return report
+
+
+def _run_stages(options: ReviewOptions, report: Report) -> None:
+    base = options.base or default_base(options.repo)
+    diff = diff_migrations(options.repo, base, options.head)
+    report.base_sha, report.head_sha = diff.base_sha, diff.head_sha
+    report.merge_base, report.files = diff.merge_base, diff.files
+    prefix = options.repo.resolve().relative_to(Path(diff.repo).resolve())
+    with worktree(options.repo, diff.head_sha) as tree:
+        project = tree / prefix
+        config, config_name = _config(options, project, prefix)
+        report.fail_on = options.fail_on or config.fail_on or DEFAULT_FAIL_ON
+        if not diff.files:
+            return
+        migrations = _collect(options, config, project, diff.files, report)
+        labels = {str(PurePosixPath(m.file).parent): m.app_label for m in migrations}
+        migrations += [deleted(f, labels) for f in diff.files if f.change == ChangeKind.deleted]
+        report.pg_version = (
+            options.pg_version
+            or config.pg_version
+            or (report.server_version_num // 10000 if report.server_version_num else None)
+            or DEFAULT_PG_VERSION
+        )
+        stats = _stats(options, config, report)
+        ignores = config_ignores(config, source=config_name) if config_name else []
+        schema = Schema()  # what earlier migrations of this review built, for the later ones
+        for collected in migrations:
+            migration = _review(collected, report.pg_version, schema, stats, report)
+            own: list[Ignore] = []
+            if migration.change != ChangeKind.deleted:
+                try:
+                    own = inline_ignores(tree / migration.file, display=migration.file)
+                except ReviewError as exc:
+                    report.errors.append(exc.error)
+            apply_ignores(migration, own + ignores)
+            report.migrations.append(migration)
+
+
+def _collect(
+    options: ReviewOptions,
+    config: Config,
+    project: Path,
+    files: list[MigrationFile],
+    report: Report,
+) -> list[CollectedMigration]:
+    """The SQL and traces of every file that still exists at head."""
+    present = [f for f in files if f.change != ChangeKind.deleted]
+    if not present:
+        return []
+    output = collect(
+        project,
+        present,
+        python=options.python,
+        settings=options.settings or config.settings,
+        database_url=options.database_url,
+        trace=options.trace,
+    )
+    report.backend = output.backend
+    report.django_version = output.django_version
+    report.server_version_num = output.server_version_num
+    report.database = output.database
+    report.errors += output.errors
+    return output.migrations
+
+
+def deleted(file: MigrationFile, labels: dict[str, str]) -> CollectedMigration:
+    """A deleted migration, for the classifier: it has no SQL, but deleting it is a finding.
+
+    Django cannot load a file that is gone, so its app label is the one the collector found for
+    another migration in the same folder, else the app's folder name.
+    """
+    path = PurePosixPath(file.path)
+    folder = str(path.parent)
+    app_label = labels.get(folder) or path.parent.parent.name
+    return CollectedMigration(
+        app_label=app_label, name=path.stem, file=file.path, change=file.change, atomic=True
+    )
+
+
+def _review(
+    collected: CollectedMigration,
+    pg_version: int,
+    schema: Schema,
+    stats: dict[str, TableStats] | None,
+    report: Report,
+) -> MigrationReview:
+    """Classify and estimate one migration; a crash in a stage becomes that migration's error.
+
+    Catching everything here is deliberate: a bug in one rule must not lose the review of the
+    other migrations, and the error still fails the check.
+    """
+    try:
+        migration = review_migration(collected, pg_version=pg_version, schema=schema)
+    except Exception as exc:
+        return MigrationReview(
+            app_label=collected.app_label,
+            name=collected.name,
+            file=collected.file,
+            change=collected.change,
+            atomic=collected.atomic,
+            operations=collected.operations,
+            sqlmigrate=collected.sqlmigrate,
+            error=_crash("classify", collected.file, exc),
+        )
+    try:
+        estimate_migration(migration, stats)
+    except Exception as exc:
+        report.errors.append(_crash("estimate", collected.file, exc))
+    for finding in migration.findings:
+        finding.migration = finding.migration or migration.label
+        finding.file = finding.file or migration.file
+    return migration
+
+
+def _crash(stage: str, file: str, exc: Exception) -> ToolError:
+    if isinstance(exc, ReviewError):
+        return exc.error
+    return ToolError(
+        stage=stage,
+        message=f"internal error while reviewing this migration: {exc!r}",
+        file=file,
+        hint="this is a bug in django-migration-review: please report it with the JSON report",
+        detail="".join(traceback.format_exception(exc)),
+    )
+
+
+def _config(options: ReviewOptions, project: Path, prefix: Path) -> tuple[Config, str | None]:
+    """The config given with --config, else the one committed next to manage.py at head."""
+    if options.config is not None:
+        return load_config(options.config), str(options.config)
+    found = find_config(project)
+    if found is None:
+        return Config(), None
+    name = str(PurePosixPath(prefix.as_posix()) / found.name)
+    return load_config(found, display=name), name
+
+
+def _stats(options: ReviewOptions, config: Config, report: Report) -> dict[str, TableStats] | None:
+    source = options.table_stats or options.stats_database_url or config.table_stats
+    if not source:
+        return None
+    try:
+        stats = load_stats(source)
+    except ReviewError as exc:
+        report.errors.append(exc.error)
+        return None
+    report.stats_source = describe_source(source)
+    return stats
+
+
+def describe_source(source: str) -> str:
+    """Where the table sizes came from, without the credentials of a database URL."""
+    from urllib.parse import urlsplit
+
+    if "://" not in source:
+        return Path(source).name
+    url = urlsplit(source)
+    return f"{url.hostname}{url.path}"
+
+
+def default_base(repo: Path) -> str:
+    """The branch a pull request usually targets: the remote's default branch, then main/master."""
+    root = toplevel(repo)
+    for candidate in DEFAULT_BASES:
+        try:
+            resolve(root, candidate)
+        except ReviewError:
+            continue
+        return candidate
+    raise ReviewError(
+        f"no --base given, and none of {', '.join(DEFAULT_BASES)} exists in {root}",
+        stage="diff",
+        file=str(repo),
+        hint="pass --base the branch or commit the changes are compared with",
+    )
+
+
+def decide(report: Report) -> None:
+    """Overall risk and decision: errors first, then anything reaching fail-on, else pass."""
+    risks = [effective_risk(m) for m in report.migrations]
+    report.risk = Risk.worst(risks)
+    # With errors already reported, the comment lists what they kept from being reviewed; with
+    # none, a file the collector silently skipped must still stop the check.
+    if not report.errors:
+        reviewed = {m.file for m in report.migrations}
+        report.errors += [
+            ToolError(
+                stage="collect",
+                message="this migration was not reviewed",
+                file=file.path,
+                hint="check that its app is in INSTALLED_APPS of the settings used "
+                "(--settings) and that the file is a migration Django loads",
+            )
+            for file in report.files
+            if file.path not in reviewed
+        ]
+    if report.errors or any(m.error for m in report.migrations):
+        report.decision = "error"
+    elif any(risk >= report.fail_on for risk in risks):
+        report.decision = "fail"
+    else:
+        report.decision = "pass"
+
+
+# --- the command ---------------------------------------------------------------------------
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "--repo", type=Path, default=Path("."), help="the Django project in a git checkout (.)"
+    )
+    parser.add_argument(
+        "--base",
+        help="branch or commit the changes are compared with (its merge-base with --head); "
+        f"default: the first that exists of {', '.join(DEFAULT_BASES)}",
+    )
+    parser.add_argument("--head", default="HEAD", help="revision under review (HEAD)")
+    parser.add_argument(
+        "--settings",
+        help="Django settings module (else DJANGO_SETTINGS_MODULE or the one manage.py sets)",
+    )
+    parser.add_argument("--python", help="the project's Python interpreter (this one)")
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL server to render SQL on, in a fresh database the tool creates and "
+        "drops (default: an embedded throwaway cluster)",
+    )
+    parser.add_argument(
+        "--pg-version", type=int, help="PostgreSQL major version the static rules assume"
+    )
+    parser.add_argument("--table-stats", help="table statistics file (JSON or CSV)")
+    parser.add_argument("--stats-database-url", help="read-only URL to read table statistics from")
+    parser.add_argument("--config", type=Path, help=f"config file (default: {CONFIG_NAME} at head)")
+    parser.add_argument("--template-dir", type=Path, help="folder of templates overriding ours")
+    parser.add_argument(
+        "--no-trace",
+        dest="trace",
+        action="store_false",
+        help="do not trace locks on the scratch database (static verdicts only)",
+    )
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument("--output", type=Path, help="write the review here instead of stdout")
+    parser.add_argument(
+        "--fail-on",
+        type=Risk,
+        choices=list(Risk),
+        help=f"exit 1 when a migration reaches this risk (config, else {DEFAULT_FAIL_ON})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    options = ReviewOptions(
+        **{k: v for k, v in vars(args).items() if k in ReviewOptions.model_fields}
+    )
+    return emit(review(options), options)
+
+
+def emit(report: Report, options: ReviewOptions) -> int:
+    """Write the review where it was asked for, the errors to stderr; return the exit code.
+
+    A broken custom template does not lose the review: it is rendered with the bundled templates
+    and the template error is reported.
+    """
+    if options.format == "json":
+        text = report.model_dump_json(indent=2) + "\n"
+    else:
+        try:
+            text = render_markdown(report, template_dir=options.template_dir)
+        except ReviewError as exc:
+            report.errors.append(exc.error)
+            report.decision = "error"
+            text = render_markdown(report)
+    if options.output is None:
+        sys.stdout.write(text)
+    else:
+        options.output.parent.mkdir(parents=True, exist_ok=True)
+        options.output.write_text(text, encoding="utf-8")
+        print(
+            f"migration-review: {report.decision} (risk {report.risk}, fail-on "
+            f"{report.fail_on}, {len(report.migrations)} migrations): {options.output}",
+            file=sys.stderr,
+        )
+    for error in report.errors + [m.error for m in report.migrations if m.error]:
+        print(f"migration-review: {error.stage} error: {format_error(error)}", file=sys.stderr)
+    return EXIT_CODES[report.decision]
