@@ -1,11 +1,355 @@
-"""Placeholder: replaced by its owner."""
+"""``migration-review github``: what the action's container runs.
+
+Three modes, for the two ways a repository can run it:
+
+- ``review`` (one workflow on ``pull_request``): review the pull request and publish;
+- ``analyze`` then ``comment`` (fork-safe): the ``pull_request`` workflow runs the pull request's
+  code with a read-only token and writes the JSON report, which the workflow uploads; a second
+  workflow, on ``workflow_run``, downloads it and publishes it without checking out or running
+  the pull request's code.
+
+Whatever the mode, the findings become ``::error file=...,line=...::`` annotations, the review
+goes to the job summary and the step outputs are set: those need no token, so a fork's pull
+request gets them too. The exit code is the verdict's (0 pass, 1 fail-on reached, 2 error); a
+failure to post never turns a fail or an error into a pass.
+
+The token is taken out of the environment before anything else runs, and out of the process's
+start-up environment too (``take_token``, ``restart_without_secrets``).
+"""
+
+from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from github import Github
+from pydantic import ValidationError
+
+from bot import __version__
+from bot.cli import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
+from bot.errors import ReviewError
+from bot.github import workflow
+from bot.github.annotations import WORKFLOW_LEVEL, annotations
+from bot.github.client import PublishFailure, connect, describe
+from bot.github.event import (
+    INPUTS,
+    Event,
+    action_input,
+    pr_number,
+    read_event,
+    restart_without_secrets,
+    take_token,
+)
+from bot.github.publish import publish
+from bot.models import Report, Risk
+from bot.pipeline import DEFAULT_FAIL_ON, ReviewOptions, decide, review
+from bot.render import render_markdown
+
+MODES = ("review", "analyze", "comment")
+EXIT_CODES = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_ERROR}
+DEFAULT_REPORT = "migration-review-report.json"
+MAX_COMMENT_CHARS = 65535
+"""GitHub refuses a comment over 65,536 characters, a check run summary over 65,535."""
+PR_TARGET_WARNING = (
+    "this pull_request_target run reviews a fork's code with the base repository's token in the "
+    "job: use the fork-safe set-up (mode: analyze on pull_request, mode: comment on "
+    "workflow_run) instead."
+)
+CONTAINER_VARIABLE = "MIGRATION_REVIEW_CONTAINER"
+"""Set by the action's image: the project's requirements go into a virtual environment of their
+own there, where outside it the current interpreter is the project's."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str
+    working_directory: Path
+    report_path: Path
+    check_run: bool
+    settings_module: str | None = None
+    install_command: str | None = None
+    database_url: str | None = None
+    pg_version: int | None = None
+    fail_on: Risk | None = None
+    config: Path | None = None
+    template_dir: Path | None = None
+    table_stats: str | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    group = parser.add_argument_group(
+        "action inputs", "Each overrides the INPUT_<NAME> variable the runner sets."
+    )
+    for name in INPUTS:
+        if name != "github-token":  # a token on the command line shows in `ps`
+            group.add_argument(f"--{name}", dest=name.replace("-", "_"), metavar="VALUE")
+    where = parser.add_argument_group("event", "Override what the runner's variables say.")
+    where.add_argument("--event-path", type=Path, help="Event payload (GITHUB_EVENT_PATH).")
+    where.add_argument("--event-name", help="pull_request, workflow_run... (GITHUB_EVENT_NAME).")
+    where.add_argument("--repository", help="OWNER/NAME (GITHUB_REPOSITORY).")
+    where.add_argument("--api-url", help="REST API root (GITHUB_API_URL), GHES: .../api/v3.")
+    where.add_argument("--pr", help="Pull request number, for events that carry none.")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    token = take_token(os.environ)
+    restart_without_secrets(token)
+    settings = read_settings(args, os.environ)
+    event = read_event(
+        os.environ,
+        event_path=args.event_path,
+        event_name=args.event_name,
+        repository=args.repository,
+        api_url=args.api_url,
+    )
+    if args.pr and pr_number(args.pr) != event.pull_request:
+        event = replace(event, pull_request=pr_number(args.pr), base_sha=None, head_sha=None)
+    if settings.mode != "analyze" and not token:
+        raise ReviewError(
+            f"mode {settings.mode} publishes to GitHub and needs a token",
+            stage="publish",
+            hint="the action passes the workflow's token by default (github-token input); "
+            "outside Actions set GITHUB_TOKEN. `mode: analyze` needs none.",
+        )
+    if event.name == "pull_request_target" and event.from_fork and settings.mode != "comment":
+        print(workflow.command("warning", PR_TARGET_WARNING, title="migration-review"))
+    gh = connect(event.api_url, token) if token else None
+
+    if settings.mode == "comment":
+        report = load_report(settings.report_path)
+    else:
+        report = analyze(settings, event, gh)
+    body, summary = _render(report, settings.template_dir)
+    if settings.mode != "comment":
+        write_report(report, settings.report_path)
+    found = annotations(report)
+    for a in found:
+        level = WORKFLOW_LEVEL[a.level]
+        print(workflow.command(level, a.message, file=a.file, line=a.line, title=a.title))
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    workflow.append_summary(summary_path, summary)
+
+    code = EXIT_CODES[report.decision]
+    comment_url = ""
+    if gh is not None and settings.mode != "analyze":
+        outcome = publish(
+            gh,
+            event,
+            report,
+            body=body,
+            title=_headline(body, report),
+            found=found,
+            check_run=settings.check_run,
+            verify_head=settings.mode == "comment",
+        )
+        _tell(outcome.warnings, "warning", "WARNING", summary_path)
+        _tell(outcome.errors, "error", "CAUTION", summary_path)
+        if outcome.errors and code == EXIT_PASS:
+            code = EXIT_ERROR
+        comment_url = outcome.comment_url or ""
+
+    workflow.write_outputs(
+        os.environ.get("GITHUB_OUTPUT"),
+        {
+            "risk": str(report.risk),
+            "findings": str(sum(not f.ignored for f in report.findings)),
+            "decision": report.decision,
+            "report-path": str(settings.report_path),
+            "comment-url": comment_url,
+        },
+    )
+    where = f", review at {comment_url}" if comment_url else ""
+    print(
+        f"migration-review: {report.decision} (risk {report.risk}, fail-on {report.fail_on}){where}"
+    )
+    return code
+
+
+def _tell(notes: list[str], level: workflow.Level, alert: str, summary_path: str | None) -> None:
+    """Publishing problems: in the log as annotations, and under the review in the summary."""
+    for note in notes:
+        print(workflow.command(level, note, title="migration-review: publishing"))
+        workflow.append_summary(summary_path, f"\n> [!{alert}]\n> {note}")
+
+
+def read_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+    """The inputs: a command-line flag wins over the runner's ``INPUT_*`` variable."""
+
+    def value(name: str) -> str | None:
+        flag = getattr(args, name.replace("-", "_"), None)
+        return flag.strip() or None if isinstance(flag, str) else action_input(env, name)
+
+    mode = value("mode") or "review"
+    if mode not in MODES:
+        raise _bad_input("mode", mode, "one of " + ", ".join(MODES))
+    fail_on = value("fail-on")
+    if fail_on is not None and fail_on not in Risk.__members__:
+        raise _bad_input("fail-on", fail_on, "one of " + ", ".join(Risk.__members__))
+    pg_version = value("pg-version")
+    if pg_version is not None and not pg_version.isdigit():
+        raise _bad_input("pg-version", pg_version, "a PostgreSQL major version such as 17")
+    check_run = (value("check-run") or "false").lower()
+    if check_run not in ("true", "false"):
+        raise _bad_input("check-run", check_run, "true or false")
+    config, template_dir = value("config"), value("template-dir")
+    return Settings(
+        mode=mode,
+        working_directory=Path(value("working-directory") or "."),
+        report_path=Path(value("report-path") or DEFAULT_REPORT),
+        check_run=check_run == "true",
+        settings_module=value("settings-module"),
+        install_command=value("install-command"),
+        database_url=value("database-url"),
+        pg_version=int(pg_version) if pg_version else None,
+        fail_on=Risk(fail_on) if fail_on else None,
+        config=Path(config) if config else None,
+        template_dir=Path(template_dir) if template_dir else None,
+        table_stats=value("table-stats"),
+    )
+
+
+def _bad_input(name: str, value: str, expected: str) -> ReviewError:
+    return ReviewError(
+        f"input {name} is {value!r}: expected {expected}",
+        stage="config",
+        hint=f"fix `{name}:` under `with:` in the workflow (or --{name})",
+    )
+
+
+def analyze(settings: Settings, event: Event, gh: Github | None) -> Report:
+    """Review the pull request's migrations (review and analyze modes)."""
+    base, head = event.base_sha, event.head_sha
+    if (not base or not head) and event.pull_request is not None and gh is not None:
+        try:
+            pull = gh.get_repo(event.repository).get_pull(event.pull_request)
+            base, head = pull.base.sha, pull.head.sha
+        except PublishFailure as exc:
+            raise ReviewError(
+                f"cannot read pull request #{event.pull_request}: {describe(exc)}",
+                stage="diff",
+                hint="check the pull request number and the token's read access",
+            ) from exc
+    if not base or not head:
+        raise ReviewError(
+            f"the {event.name} event names no pull request to review",
+            stage="diff",
+            hint="run on pull_request, or give a workflow_dispatch input `pr` (or --pr N)",
+        )
+    try:
+        python = _project_python(settings)
+    except ReviewError as exc:
+        return _error_report(exc, event, base, head, settings)
+    report = review(
+        ReviewOptions(
+            repo=settings.working_directory,
+            base=base,
+            head=head,
+            python=python,
+            settings=settings.settings_module,
+            database_url=settings.database_url,
+            pg_version=settings.pg_version,
+            fail_on=settings.fail_on,
+            config=settings.config,
+            table_stats=settings.table_stats,
+        )
+    )
+    report.pull_request = event.pull_request
+    return report
+
+
+def _project_python(settings: Settings) -> str | None:
+    """The project's interpreter: its own virtual environment inside the action's container or
+    when an install command is given, else the current one (None)."""
+    if not settings.install_command and os.environ.get(CONTAINER_VARIABLE) != "1":
+        return None
+    from bot.project_env import prepare_project_python
+
+    return prepare_project_python(settings.working_directory, settings.install_command)
+
+
+def _error_report(
+    exc: ReviewError, event: Event, base: str, head: str, settings: Settings
+) -> Report:
+    """The report of a review that could not start: it is published like any other."""
+    report = Report(
+        tool_version=__version__,
+        pull_request=event.pull_request,
+        base_sha=base,
+        head_sha=head,
+        errors=[exc.error],
+        fail_on=settings.fail_on or DEFAULT_FAIL_ON,
+    )
+    decide(report)
+    return report
+
+
+def load_report(path: Path) -> Report:
+    """The analyze half's report, its verdict decided again from its own content.
+
+    The report comes from a run of the pull request's code: a ``decision`` that does not follow
+    from the findings it lists is not taken on trust.
+    """
+    try:
+        report = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ReviewError(
+            "the report to publish does not exist",
+            stage="publish",
+            file=str(path),
+            hint="download the analyze run's artifact first (actions/download-artifact with "
+            "run-id: ${{ github.event.workflow_run.id }}) and point report-path at it",
+        ) from exc
+    except (OSError, ValueError, ValidationError) as exc:
+        raise ReviewError(
+            f"the report is not a migration-review JSON report: {exc}",
+            stage="publish",
+            file=str(path),
+            hint="publish a report written by `mode: analyze` of the same action version",
+        ) from exc
+    decide(report)
+    return report
+
+
+def write_report(report: Report, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ReviewError(
+            f"cannot write the report: {exc}",
+            stage="publish",
+            file=str(path),
+            hint="set report-path to a writable place in the workspace",
+        ) from exc
+
+
+def _render(report: Report, template_dir: Path | None) -> tuple[str, str]:
+    """The comment (cut to GitHub's limit) and the job summary (the whole review).
+
+    A broken custom template is an error of the run, not a reason to lose the review: it is
+    added to the report and the bundled templates render it.
+    """
+    try:
+        summary = render_markdown(report, template_dir=template_dir)
+    except ReviewError as exc:
+        report.errors.append(exc.error)
+        decide(report)
+        template_dir = None
+        summary = render_markdown(report)
+    if len(summary.encode()) > workflow.SUMMARY_LIMIT_BYTES:
+        summary = render_markdown(
+            report, template_dir=template_dir, max_chars=workflow.SUMMARY_LIMIT_BYTES // 4
+        )
+    body = render_markdown(report, template_dir=template_dir, max_chars=MAX_COMMENT_CHARS)
+    return body, summary
+
+
+def _headline(body: str, report: Report) -> str:
+    """The check run's title: the comment's headline, without its Markdown."""
+    for line in body.splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+    return f"Migration review: {report.decision} (risk {report.risk})"
