@@ -24,6 +24,7 @@ from bot.diff import diff_migrations, resolve, toplevel, worktree
 from bot.errors import ReviewError, format_error
 from bot.estimate import estimate_migration
 from bot.ignores import Ignore, apply_ignores, config_ignores, effective_risk, inline_ignores
+from bot.locate import operation_lines
 from bot.models import (
     ChangeKind,
     CollectedMigration,
@@ -113,6 +114,8 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
                 except ReviewError as exc:
                     report.errors.append(exc.error)
             apply_ignores(migration, own + ignores)
+            if migration.change != ChangeKind.deleted:
+                place_findings(migration, tree / migration.file)
             report.migrations.append(migration)
 
 
@@ -190,6 +193,18 @@ def _review(
         finding.migration = finding.migration or migration.label
         finding.file = finding.file or migration.file
     return migration
+
+
+def place_findings(migration: MigrationReview, path: Path) -> None:
+    """Give each finding the line of the operation it is about (else of ``class Migration``)."""
+    class_line, lines = operation_lines(path)
+    operation_of = {s.index: s.operation for s in migration.statements}
+    for finding in migration.findings:
+        if finding.line is not None:
+            continue
+        operation = operation_of.get(finding.statement) if finding.statement is not None else None
+        in_file = operation is not None and operation < len(lines)
+        finding.line = lines[operation] if in_file else class_line
 
 
 def _crash(stage: str, file: str, exc: Exception) -> ToolError:

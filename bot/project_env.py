@@ -1,0 +1,201 @@
+"""The reviewed project's own Python environment, in which the collector runs.
+
+Django must import the project's apps to load its migrations, so the project's requirements have
+to be installed somewhere. Installing them next to the bot's would let a project pin a package
+the bot needs at another version (or the reverse); inside the action's container the project
+therefore gets a virtual environment of its own, made at run time, and only the collector
+process runs in it. The bot passes that environment's interpreter to ``bot.collect.collect``.
+
+Installing requirements runs the pull request's code (a ``setup.py``, a build backend, a package
+the PR adds), so it runs with the same stripped environment as the collector: no token.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+from bot.errors import ReviewError
+
+# What the collector itself imports in the project's interpreter, and what to install when the
+# project's requirements leave it out (a project on SQLite in development may list no driver).
+COLLECTOR_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "Django": (("django",), "Django"),
+    "a PostgreSQL driver": (("psycopg", "psycopg2"), "psycopg[binary]"),
+}
+
+HINT = (
+    "Fix the file, or set the action's install-command input to the command that installs the "
+    "project's requirements (it runs with the project's virtual environment first on PATH)."
+)
+TAIL_LINES = 60
+
+
+def prepare_project_python(
+    workdir: Path, install_command: str | None, *, venv_dir: Path | None = None
+) -> str:
+    """Make a virtual environment for the project in ``workdir`` and return its interpreter.
+
+    ``install_command`` is a shell command run in ``workdir`` with the environment's ``bin``
+    first on PATH; when it is empty, ``requirements.txt`` or an installable ``pyproject.toml``
+    is detected. Django and a PostgreSQL driver are added when the requirements lack them.
+    """
+    venv = Path(venv_dir) if venv_dir else Path(tempfile.mkdtemp(prefix="mr-project-env-"))
+    python = create_venv(venv)
+    env = install_env(venv)
+    if install_command and install_command.strip():
+        _run(
+            ["/bin/sh", "-c", install_command],
+            workdir,
+            env,
+            what=f"the install command `{install_command}`",
+            file=None,
+        )
+    else:
+        detected = detect_install(workdir)
+        if detected is not None:
+            pip_args, file = detected
+            _run(
+                [python, "-m", "pip", "install", *pip_args],
+                workdir,
+                env,
+                what=f"`pip install {shlex.join(pip_args)}`",
+                file=file,
+            )
+    missing = missing_collector_needs(python, env)
+    if missing:
+        _run(
+            [python, "-m", "pip", "install", *missing],
+            workdir,
+            env,
+            what=f"`pip install {shlex.join(missing)}` (the collector needs them)",
+            file=None,
+        )
+    return python
+
+
+def create_venv(venv: Path) -> str:
+    """An isolated environment with pip, from the base interpreter even when run from a venv."""
+    result = subprocess.run(
+        [sys.executable, "-m", "venv", "--clear", str(venv)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise ReviewError(
+            f"could not create the project's virtual environment in {venv}",
+            stage="collect",
+            hint="Python's venv module with ensurepip is required (Debian: python3-venv).",
+            detail=_tail(result.stdout + result.stderr),
+        )
+    return str(venv / "bin" / "python")
+
+
+def detect_install(workdir: Path) -> tuple[list[str], str] | None:
+    """pip arguments for the project's requirements, and the file they come from.
+
+    A ``pyproject.toml`` counts only when it describes a package (``[project]`` or
+    ``[build-system]``): many Django projects keep one for tool settings alone, and ``pip
+    install .`` would fail on those.
+    """
+    if (workdir / "requirements.txt").is_file():
+        return ["-r", "requirements.txt"], "requirements.txt"
+    pyproject = workdir / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ReviewError(
+                f"cannot read pyproject.toml: {exc}",
+                stage="collect",
+                file=str(pyproject),
+                hint=HINT,
+            ) from exc
+        if "project" in data or "build-system" in data:
+            return ["."], "pyproject.toml"
+    return None
+
+
+def missing_collector_needs(python: str, env: dict[str, str]) -> list[str]:
+    """The requirements to add so that the collector can import what it needs."""
+    modules = sorted({m for names, _ in COLLECTOR_NEEDS.values() for m in names})
+    probe = (
+        "import importlib.util, sys\n"
+        "for m in sys.argv[1:]:\n"
+        "    print(m, importlib.util.find_spec(m) is not None)\n"
+    )
+    result = subprocess.run(
+        [python, "-I", "-c", probe, *modules], capture_output=True, text=True, env=env
+    )
+    if result.returncode != 0:
+        raise ReviewError(
+            "the project's virtual environment cannot run Python",
+            stage="collect",
+            detail=_tail(result.stdout + result.stderr),
+        )
+    found = {
+        name for name, ok in (line.split() for line in result.stdout.splitlines()) if ok == "True"
+    }
+    return [req for names, req in COLLECTOR_NEEDS.values() if not found.intersection(names)]
+
+
+def install_env(venv: Path) -> dict[str, str]:
+    """The environment for installing: the venv first on PATH, and no secrets.
+
+    The action's inputs (the token among them) arrive as ``INPUT_*`` variables; the requirements
+    are the pull request's code and must not see them.
+    """
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("INPUT_")
+        and "TOKEN" not in name.upper()
+        and name not in {"PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV"}
+    }
+    env["VIRTUAL_ENV"] = str(venv)
+    env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", os.defpath)])
+    env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    return env
+
+
+def _run(
+    cmd: list[str], workdir: Path, env: dict[str, str], *, what: str, file: str | None
+) -> None:
+    print(f"migration-review: installing the project's requirements: {what}", file=sys.stderr)
+    result = subprocess.run(
+        cmd,
+        cwd=workdir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    if result.returncode != 0:
+        tail = _tail(result.stdout)
+        errors = [line for line in tail.splitlines() if line.startswith("ERROR:")]
+        shown = "\n".join(errors or tail.splitlines()[-10:])
+        raise ReviewError(
+            f"{what} failed with exit code {result.returncode}:\n{shown}",
+            stage="collect",
+            file=_shown_path(workdir / file) if file else None,
+            hint=HINT,
+            detail=tail,
+        )
+
+
+def _shown_path(path: Path) -> str:
+    """Relative to the current folder (the repository, in the action) when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _tail(output: str) -> str:
+    return "\n".join(output.strip().splitlines()[-TAIL_LINES:])
