@@ -132,6 +132,16 @@ def test_inline_ignore_is_applied_with_its_reason(embedded_report: Report) -> No
     assert {f.ignore_source for f in ignored} == {"inline"}
 
 
+def test_findings_point_at_the_line_of_their_operation(
+    demo: tuple[Path, str, str], embedded_report: Report
+) -> None:
+    repo, _, _ = demo
+    m = by_label(embedded_report)["shop.0005_order_status_index"]
+    [finding] = [f for f in m.findings if f.rule == "MR-LOCK-INDEX"]
+    line = (repo / m.file).read_text().splitlines()[finding.line - 1]
+    assert line.strip() == "migrations.AddIndex(", (finding.line, line)
+
+
 def test_rendered_review_of_the_demo(embedded_report: Report) -> None:
     text = render_markdown(embedded_report)
     assert text.startswith(COMMENT_MARKER)
