@@ -591,8 +591,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
-    gh.stop()
     gh.save()
+    gh.stop()
     return 0
 
 
