@@ -1,11 +1,211 @@
-"""Placeholder: replaced by its owner."""
+"""``migration-review check-sql``: classify raw SQL files statement by statement, like squawk.
+
+For teams whose migrations are mostly RunSQL, and for comparing with other linters. The files
+run as psql would run them: outside a BEGIN block every statement commits on its own, so a table
+counts as new only within the transaction that created it. ``--trace`` also runs them on a
+scratch database (never an existing one) and shows what PostgreSQL really locked.
+
+Exit codes: 0 nothing reaches ``--fail-on``, 1 something does, 2 a file or tool error.
+"""
+
+from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.classify import classify_sql
+from bot.classify.locks import describe_blocks, worst_blocks
+from bot.classify.rules import RULES
+from bot.classify.sql import split
+from bot.errors import ReviewError
+from bot.models import Risk, StatementReview, Verdict
+
+DEFAULT_PG_VERSION = 17
+EXIT_PASS, EXIT_FAIL = 0, 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("files", nargs="+", metavar="FILE.sql", help="SQL files to classify")
+    parser.add_argument(
+        "--pg-version",
+        type=int,
+        metavar="N",
+        help="PostgreSQL major version the rules assume (default: the server's with --trace, "
+        f"else {DEFAULT_PG_VERSION})",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="also run the SQL on a scratch PostgreSQL and report the locks it really took",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="with --trace: a server to create the scratch database on (default: a throwaway "
+        "cluster started for the run)",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=[risk.value for risk in Risk],
+        default=Risk.high.value,
+        help="exit 1 when a statement reaches this risk (default: high)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    if args.database_url and not args.trace:
+        raise ReviewError(
+            "--database-url is only used with --trace",
+            stage="classify",
+            hint="add --trace to run the SQL on a scratch database on that server",
+        )
+    if args.pg_version is not None and not 9 <= args.pg_version <= 99:
+        raise ReviewError(
+            f"--pg-version {args.pg_version} is not a PostgreSQL major version",
+            stage="classify",
+            hint="pass the major version only, e.g. --pg-version 15",
+        )
+    results = [check_file(Path(name), args) for name in args.files]
+    if args.format == "json":
+        json.dump([item for result in results for item in result], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        write_text(results, sys.stdout)
+    fail_on = Risk(args.fail_on)
+    worst = Risk.worst([Risk(item["risk"]) for result in results for item in result])
+    return EXIT_FAIL if any(result for result in results) and worst >= fail_on else EXIT_PASS
+
+
+def read_sql(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReviewError(
+            "no such file", stage="classify", file=str(path), hint="check the path"
+        ) from None
+    except IsADirectoryError:
+        raise ReviewError(
+            "is a directory, not a SQL file",
+            stage="classify",
+            file=str(path),
+            hint="pass the .sql files themselves (e.g. dir/*.sql)",
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ReviewError(
+            f"is not UTF-8 text ({exc.reason} at byte {exc.start})",
+            stage="classify",
+            file=str(path),
+            hint="save the file as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise ReviewError(
+            f"cannot be read: {exc.strerror}", stage="classify", file=str(path)
+        ) from None
+
+
+def check_file(path: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The classified statements of one file, as JSON-ready dictionaries."""
+    sql = read_sql(path)
+    traces = None
+    pg_version = args.pg_version
+    if args.trace and split(sql):
+        from bot.collect import trace_script
+
+        # Parse first: a file PostgreSQL cannot read is reported before anything runs.
+        classify_sql(sql, pg_version=pg_version or DEFAULT_PG_VERSION, file=str(path))
+        traced = trace_script(sql, database_url=args.database_url, file=str(path))
+        traces = traced.statements
+        if pg_version is None and traced.server_version_num:
+            pg_version = traced.server_version_num // 10000
+    reviews = classify_sql(
+        sql, pg_version=pg_version or DEFAULT_PG_VERSION, file=str(path), traces=traces
+    )
+    lines = [item.line for item in split(sql)]
+    return [_statement(path, line, review) for line, review in zip(lines, reviews, strict=True)]
+
+
+def _verdict(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "locks": [
+            {"relation": lock.relation, "mode": lock.mode, "blocks": lock.blocks}
+            for lock in verdict.locks
+        ],
+        "blocks": verdict.blocks,
+        "rewrite": verdict.rewrite,
+        "scan": verdict.scan,
+        "risk": verdict.risk.value,
+        "rules": verdict.rules,
+        "notes": verdict.notes,
+    }
+
+
+def _statement(path: Path, line: int, review: StatementReview) -> dict[str, Any]:
+    trace = review.trace
+    return {
+        "file": str(path),
+        "line": line,
+        "index": review.index,
+        "sql": review.sql,
+        "source": review.final.source,
+        **_verdict(review.final),
+        "static": _verdict(review.static),
+        "traced": _verdict(review.traced) if review.traced else None,
+        "trace_note": trace.note if trace else None,
+        "disagreements": review.disagreements,
+    }
+
+
+def _locks_text(verdict: dict[str, Any]) -> str:
+    if not verdict["locks"]:
+        return "no lock on an existing table"
+    return ", ".join(f"{lock['mode']} on {lock['relation']}" for lock in verdict["locks"])
+
+
+def _blocks_text(verdict: dict[str, Any]) -> str:
+    text = f"blocks {describe_blocks(verdict['blocks'])}"
+    own = worst_blocks(lock["mode"] for lock in verdict["locks"])
+    if own != verdict["blocks"]:
+        text += ", through locks held since earlier statements"
+    return text
+
+
+def _work_text(verdict: dict[str, Any]) -> str:
+    work = [name for name in ("rewrite", "scan") if verdict[name]]
+    return f" · {' + '.join(work)}" if work else ""
+
+
+def write_text(results: list[list[dict[str, Any]]], out: TextIO) -> None:
+    """squawk-like: one block per statement that is not safe, then a summary."""
+    counts = dict.fromkeys(reversed(list(Risk)), 0)
+    for result in results:
+        for item in result:
+            counts[Risk(item["risk"])] += 1
+            if item["risk"] == Risk.safe and not item["disagreements"]:
+                continue
+            first_line = item["sql"].splitlines()[0]
+            out.write(f"{item['file']}:{item['line']}: {item['risk']}: {first_line}\n")
+            source = "traced" if item["traced"] else "static"
+            out.write(
+                f"   {source}: {_locks_text(item)} ({_blocks_text(item)}){_work_text(item)}\n"
+            )
+            if item["traced"]:
+                static = item["static"]
+                out.write(f"   static: {_locks_text(static)}{_work_text(static)}\n")
+            for rule in item["rules"]:
+                out.write(f"   {rule}: {RULES[rule].title}\n")
+            for note in item["notes"]:
+                out.write(f"   note: {note}\n")
+            for difference in item["disagreements"]:
+                out.write(f"   disagreement: {difference}\n")
+            out.write("\n")
+    files = len(results)
+    statements = sum(len(result) for result in results)
+    summary = ", ".join(f"{count} {risk.value}" for risk, count in counts.items() if count)
+    out.write(
+        f"{files} file{'s' if files != 1 else ''}, {statements} statement"
+        f"{'s' if statements != 1 else ''}{': ' + summary if summary else ''}\n"
+    )

@@ -1,0 +1,737 @@
+"""The rule catalogue: one rule, one place, one id, one documentation entry.
+
+Three families:
+
+- ``lock``: the statement blocks traffic for as long as it works. Its risk is not fixed here but
+  computed from the verdict (``risk.assess``), so the trace can raise or lower it; ``risk`` below
+  is the typical value, shown in the docs.
+- ``hazard``: a danger the locks don't show (running code breaks, rows are lost, the migration
+  fails). Its risk is the rule's.
+- ``migration``: about the migration file rather than one statement.
+
+``docs/rules.md`` is generated from this module (``python -m bot.classify.docs``); a test fails
+when it is out of date, and another runs every SQL example through the classifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.models import Risk
+
+Family = Literal["lock", "hazard", "migration"]
+
+
+@dataclass(frozen=True)
+class Example:
+    lang: Literal["sql", "python"]
+    code: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    risk: Risk
+    family: Family
+    message: str
+    """What is wrong, with {placeholders} filled from the statement."""
+    why: str
+    """Why it hurts in production."""
+    bad: Example
+    safe: Example
+
+
+_FALLBACK = {
+    "table": "the table",
+    "column": "the column",
+    "index": "the index",
+    "constraint": "the constraint",
+    "referenced": "the referenced table",
+    "old_type": "its old type",
+    "new_type": "the new type",
+    "held": "a lock",
+    "held_table": "a table",
+    "version": "this version",
+}
+
+
+class _Fill(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return _FALLBACK.get(key, key)
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    return template.format_map(_Fill({k: v for k, v in values.items() if v}))
+
+
+def _rules(*rules: Rule) -> dict[str, Rule]:
+    return {rule.id: rule for rule in rules}
+
+
+RULES = _rules(
+    Rule(
+        id="MR-LOCK-INDEX",
+        title="CREATE INDEX without CONCURRENTLY blocks writes",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "`CREATE INDEX` on `{table}` holds a SHARE lock on it for the whole build: every "
+            "INSERT, UPDATE and DELETE waits until the index is built (reads go on)."
+        ),
+        why=(
+            "The build reads the whole table, so on a large table writes stop for minutes, "
+            "requests pile up and time out."
+        ),
+        bad=Example("sql", "CREATE INDEX shop_order_status_idx ON shop_order (status);"),
+        safe=Example(
+            "python",
+            """\
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
+
+    dependencies = [("shop", "0007_order_paid_at")]
+
+    operations = [
+        AddIndexConcurrently(
+            "order", models.Index(fields=["status"], name="shop_order_status_idx")
+        ),
+    ]""",
+        ),
+    ),
+    Rule(
+        id="MR-CONCURRENTLY-IN-TRANSACTION",
+        title="A statement that cannot run in a transaction is inside one",
+        risk=Risk.high,
+        family="hazard",
+        message=(
+            "`{statement}` runs inside a transaction (an atomic migration or a BEGIN block): "
+            "PostgreSQL refuses it with 'cannot run inside a transaction block'."
+        ),
+        why="The migration fails at deploy time, after the earlier migrations were applied.",
+        bad=Example(
+            "sql",
+            "BEGIN;\nCREATE INDEX CONCURRENTLY shop_order_status_idx ON shop_order (status);\n"
+            "COMMIT;",
+        ),
+        safe=Example(
+            "python",
+            """\
+class Migration(migrations.Migration):
+    atomic = False  # required by AddIndexConcurrently / RemoveIndexConcurrently
+    operations = [
+        AddIndexConcurrently(
+            "order", models.Index(fields=["status"], name="shop_order_status_idx")
+        ),
+    ]""",
+        ),
+    ),
+    Rule(
+        id="MR-DROP-INDEX",
+        title="DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table",
+        risk=Risk.low,
+        family="lock",
+        message=(
+            "`DROP INDEX` takes an ACCESS EXCLUSIVE lock on `{table}`: it is quick once granted, "
+            "but it waits behind every running query on the table, and every query waits "
+            "behind it."
+        ),
+        why=(
+            "Behind one long-running SELECT, the waiting DROP INDEX queues all reads and writes "
+            "of the table: a short outage out of an instant operation."
+        ),
+        bad=Example("sql", "DROP INDEX shop_order_status_idx;"),
+        safe=Example(
+            "python",
+            """\
+from django.contrib.postgres.operations import RemoveIndexConcurrently
+
+
+class Migration(migrations.Migration):
+    atomic = False
+    operations = [RemoveIndexConcurrently("order", "shop_order_status_idx")]""",
+        ),
+    ),
+    Rule(
+        id="MR-ADD-UNIQUE",
+        title="Adding a UNIQUE, PRIMARY KEY or EXCLUDE constraint builds its index under ACCESS "
+        "EXCLUSIVE",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "Adding the constraint `{constraint}` builds its index while holding an ACCESS "
+            "EXCLUSIVE lock on `{table}`: nothing can read or write the table until the whole "
+            "table is indexed."
+        ),
+        why="The table is unavailable for as long as the index build takes.",
+        bad=Example(
+            "sql",
+            "ALTER TABLE shop_customer ADD CONSTRAINT shop_customer_email_uniq UNIQUE (email);",
+        ),
+        safe=Example(
+            "sql",
+            "CREATE UNIQUE INDEX CONCURRENTLY shop_customer_email_uniq ON shop_customer (email);\n"
+            "ALTER TABLE shop_customer ADD CONSTRAINT shop_customer_email_uniq\n"
+            "    UNIQUE USING INDEX shop_customer_email_uniq;",
+        ),
+    ),
+    Rule(
+        id="MR-ADD-CHECK",
+        title="Adding a CHECK constraint scans the table under ACCESS EXCLUSIVE",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "Adding the CHECK constraint `{constraint}` validates every row of `{table}` while "
+            "holding an ACCESS EXCLUSIVE lock: reads and writes wait for the whole scan."
+        ),
+        why="On a large table the scan takes long enough to time out every request using it.",
+        bad=Example(
+            "sql",
+            "ALTER TABLE shop_order ADD CONSTRAINT shop_order_total_positive CHECK (total >= 0);",
+        ),
+        safe=Example(
+            "python",
+            """\
+from django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint
+
+# migration 1: instant, the constraint applies to new rows only
+operations = [
+    AddConstraintNotValid(
+        "order",
+        models.CheckConstraint(
+            condition=models.Q(total__gte=0), name="shop_order_total_positive"
+        ),
+    ),
+]
+# migration 2: scans with SHARE UPDATE EXCLUSIVE, reads and writes go on
+operations = [ValidateConstraint("order", "shop_order_total_positive")]""",
+        ),
+    ),
+    Rule(
+        id="MR-ADD-FOREIGN-KEY",
+        title="Adding a validated FOREIGN KEY blocks writes on both tables",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "Adding the foreign key `{constraint}` takes SHARE ROW EXCLUSIVE locks on `{table}` "
+            "and on `{referenced}` and checks every existing row: writes to both tables wait "
+            "for the scan."
+        ),
+        why=(
+            "The referenced table is often the busiest one (users, accounts): blocking its writes "
+            "for the length of a scan of the other table stalls the whole application."
+        ),
+        bad=Example(
+            "sql",
+            "ALTER TABLE lending_loan ADD CONSTRAINT lending_loan_customer_fk\n"
+            "    FOREIGN KEY (customer_id) REFERENCES shop_customer (id);",
+        ),
+        safe=Example(
+            "sql",
+            "ALTER TABLE lending_loan ADD CONSTRAINT lending_loan_customer_fk\n"
+            "    FOREIGN KEY (customer_id) REFERENCES shop_customer (id) NOT VALID;\n"
+            "-- in a later migration: SHARE UPDATE EXCLUSIVE, traffic goes on\n"
+            "ALTER TABLE lending_loan VALIDATE CONSTRAINT lending_loan_customer_fk;",
+        ),
+    ),
+    Rule(
+        id="MR-SET-NOT-NULL",
+        title="SET NOT NULL scans the table under ACCESS EXCLUSIVE",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "`SET NOT NULL` on `{table}`.`{column}` checks every row while holding an ACCESS "
+            "EXCLUSIVE lock: reads and writes wait for the scan."
+        ),
+        why=(
+            "From PostgreSQL 12 the scan is skipped when a validated `CHECK ({column} IS NOT "
+            "NULL)` exists, and that constraint can be validated without blocking traffic."
+        ),
+        bad=Example("sql", "ALTER TABLE shop_customer ALTER COLUMN phone SET NOT NULL;"),
+        safe=Example(
+            "sql",
+            "ALTER TABLE shop_customer ADD CONSTRAINT shop_customer_phone_nn\n"
+            "    CHECK (phone IS NOT NULL) NOT VALID;\n"
+            "ALTER TABLE shop_customer VALIDATE CONSTRAINT shop_customer_phone_nn;\n"
+            "-- PostgreSQL 12+: no scan, the validated CHECK proves it\n"
+            "ALTER TABLE shop_customer ALTER COLUMN phone SET NOT NULL;\n"
+            "ALTER TABLE shop_customer DROP CONSTRAINT shop_customer_phone_nn;",
+        ),
+    ),
+    Rule(
+        id="MR-ADD-COLUMN-NOT-NULL",
+        title="Adding a NOT NULL column without a default fails on a non-empty table",
+        risk=Risk.medium,
+        family="hazard",
+        message=(
+            "`{column}` is added to `{table}` as NOT NULL with no default: PostgreSQL scans the "
+            "table and the statement fails as soon as the table has a row."
+        ),
+        why="It passes on an empty development database and fails in production.",
+        bad=Example("sql", "ALTER TABLE shop_customer ADD COLUMN tier integer NOT NULL;"),
+        safe=Example(
+            "sql", "ALTER TABLE shop_customer ADD COLUMN tier integer DEFAULT 0 NOT NULL;"
+        ),
+    ),
+    Rule(
+        id="MR-ADD-COLUMN-DEFAULT-VOLATILE",
+        title="Adding a column with a volatile default rewrites the table",
+        risk=Risk.critical,
+        family="lock",
+        message=(
+            "`{column}` is added to `{table}` with a volatile default ({detail}): PostgreSQL "
+            "computes it for every existing row, rewriting the whole table under an ACCESS "
+            "EXCLUSIVE lock."
+        ),
+        why=(
+            "Reads and writes stop for the whole rewrite, and the table needs twice its disk "
+            "space while it runs. A constant default would be instant (PostgreSQL 11+)."
+        ),
+        bad=Example(
+            "sql", "ALTER TABLE shop_order ADD COLUMN token uuid DEFAULT gen_random_uuid();"
+        ),
+        safe=Example(
+            "sql",
+            "ALTER TABLE shop_order ADD COLUMN token uuid;  -- instant\n"
+            "ALTER TABLE shop_order ALTER COLUMN token SET DEFAULT gen_random_uuid();\n"
+            "-- then backfill the existing rows in batches, outside the migration's transaction",
+        ),
+    ),
+    Rule(
+        id="MR-ADD-COLUMN-DEFAULT-PRE11",
+        title="Before PostgreSQL 11, adding a column with a default rewrites the table",
+        risk=Risk.critical,
+        family="lock",
+        message=(
+            "`{column}` is added to `{table}` with a default on PostgreSQL {version}: every row "
+            "is rewritten under an ACCESS EXCLUSIVE lock (PostgreSQL 11 made this instant)."
+        ),
+        why="Reads and writes stop for the whole rewrite.",
+        bad=Example("sql", "ALTER TABLE shop_order ADD COLUMN priority integer DEFAULT 0;"),
+        safe=Example(
+            "sql",
+            "ALTER TABLE shop_order ADD COLUMN priority integer;\n"
+            "ALTER TABLE shop_order ALTER COLUMN priority SET DEFAULT 0;\n"
+            "-- then backfill existing rows in batches",
+        ),
+    ),
+    Rule(
+        id="MR-ADD-COLUMN-GENERATED",
+        title="Adding an identity, serial or stored generated column rewrites the table",
+        risk=Risk.critical,
+        family="lock",
+        message=(
+            "`{column}` is added to `{table}` as {detail}: PostgreSQL fills it for every existing "
+            "row, rewriting the table under an ACCESS EXCLUSIVE lock."
+        ),
+        why="Reads and writes stop for the whole rewrite.",
+        bad=Example(
+            "sql",
+            "ALTER TABLE shop_order ADD COLUMN total_cents bigint\n"
+            "    GENERATED ALWAYS AS (total * 100) STORED;",
+        ),
+        safe=Example(
+            "sql",
+            "ALTER TABLE shop_order ADD COLUMN total_cents bigint;  -- instant\n"
+            "-- fill it from application code or a trigger, backfill in batches",
+        ),
+    ),
+    Rule(
+        id="MR-ALTER-COLUMN-TYPE",
+        title="Changing a column's type rewrites the table",
+        risk=Risk.critical,
+        family="lock",
+        message=(
+            "Changing `{table}`.`{column}` from {old_type} to {new_type} rewrites the table and "
+            "rebuilds its indexes under an ACCESS EXCLUSIVE lock."
+        ),
+        why=(
+            "Reads and writes stop for the whole rewrite. Only binary-compatible changes are "
+            "instant (a longer varchar, varchar to text, a wider numeric precision)."
+        ),
+        bad=Example("sql", "ALTER TABLE shop_order ALTER COLUMN quantity TYPE bigint;"),
+        safe=Example(
+            "sql",
+            "-- 1. add the new column, write both from the application\n"
+            "ALTER TABLE shop_order ADD COLUMN quantity_new bigint;\n"
+            "-- 2. backfill quantity_new in batches\n"
+            "-- 3. switch reads to quantity_new, then drop quantity in a later release",
+        ),
+    ),
+    Rule(
+        id="MR-REWRITE-TABLE",
+        title="The statement rewrites the whole table under ACCESS EXCLUSIVE",
+        risk=Risk.critical,
+        family="lock",
+        message="`{statement}` rewrites `{table}` while holding an ACCESS EXCLUSIVE lock.",
+        why="Reads and writes stop for as long as it takes to copy the table.",
+        bad=Example("sql", "VACUUM FULL shop_order;"),
+        safe=Example(
+            "sql",
+            "-- pg_repack (or pg_squeeze) rebuilds a table online; plain VACUUM does not block",
+        ),
+    ),
+    Rule(
+        id="MR-REINDEX",
+        title="REINDEX without CONCURRENTLY blocks writes",
+        risk=Risk.high,
+        family="lock",
+        message="`REINDEX` rebuilds indexes of `{table}` while holding a SHARE lock on it.",
+        why="Writes wait for the whole rebuild.",
+        bad=Example("sql", "REINDEX TABLE shop_order;"),
+        safe=Example("sql", "REINDEX TABLE CONCURRENTLY shop_order;  -- PostgreSQL 12+"),
+    ),
+    Rule(
+        id="MR-WORK-UNDER-HELD-LOCK",
+        title="A slow step runs while an earlier statement's lock is still held",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "This statement does work that grows with the table while {held} on `{held_table}`, "
+            "taken earlier in the same transaction, is still held: the lock lasts until COMMIT, "
+            "so {held_blocks} wait for this step too."
+        ),
+        why=(
+            "An instant change (ADD COLUMN, SET DEFAULT) becomes as long as the slowest step "
+            "after it in the same atomic migration."
+        ),
+        bad=Example(
+            "sql",
+            "BEGIN;\n"
+            "ALTER TABLE shop_order ADD COLUMN paid boolean;\n"
+            "UPDATE shop_order SET paid = false WHERE paid IS NULL;\n"
+            "COMMIT;",
+        ),
+        safe=Example(
+            "python",
+            """\
+# 0008_order_paid.py: the schema change alone, committed at once
+operations = [migrations.AddField("order", "paid", models.BooleanField(null=True))]
+
+# 0009_backfill_order_paid.py: the slow step in its own, non-atomic migration
+class Migration(migrations.Migration):
+    atomic = False
+    operations = [migrations.RunPython(backfill_in_batches, migrations.RunPython.noop)]""",
+        ),
+    ),
+    Rule(
+        id="MR-DROP-COLUMN",
+        title="Dropping a column breaks the code still running",
+        risk=Risk.high,
+        family="hazard",
+        message=(
+            "`{column}` is dropped from `{table}` while the previous release of the application, "
+            "still serving requests during the deploy, selects it."
+        ),
+        why=(
+            "Django selects every field of a model explicitly: until every process runs the new "
+            "code, queries on `{table}` fail with 'column does not exist'."
+        ),
+        bad=Example("sql", "ALTER TABLE shop_customer DROP COLUMN fax;"),
+        safe=Example(
+            "python",
+            """\
+# release 1: remove the field from the model, keep the column (make it nullable first if needed)
+operations = [
+    migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.RemoveField("customer", "fax")],
+        database_operations=[],
+    ),
+]
+# release 2, once no running code knows the field:
+operations = [
+    migrations.RunSQL('ALTER TABLE "shop_customer" DROP COLUMN "fax"', migrations.RunSQL.noop),
+]""",
+        ),
+    ),
+    Rule(
+        id="MR-DROP-TABLE",
+        title="Dropping a table breaks the code still running and loses its rows",
+        risk=Risk.high,
+        family="hazard",
+        message=(
+            "`{table}` is dropped: the previous release, still running during the deploy, may "
+            "query it, and its rows are gone for good."
+        ),
+        why=(
+            "DROP TABLE also takes ACCESS EXCLUSIVE locks on every table it has foreign keys to "
+            "(and, with CASCADE, on the tables referencing it)."
+        ),
+        bad=Example("sql", "DROP TABLE shop_wishlist CASCADE;"),
+        safe=Example(
+            "python",
+            """\
+# release 1: delete the model from the code, keep the table
+operations = [
+    migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.DeleteModel("wishlist")], database_operations=[]
+    ),
+]
+# release 2 (after a backup, if the rows matter):
+operations = [migrations.RunSQL('DROP TABLE "shop_wishlist"', migrations.RunSQL.noop)]""",
+        ),
+    ),
+    Rule(
+        id="MR-RENAME-COLUMN",
+        title="Renaming a column breaks the code still running",
+        risk=Risk.high,
+        family="hazard",
+        message=(
+            "`{table}`.`{column}` is renamed: the previous release, still serving requests during "
+            "the deploy, uses the old name and fails."
+        ),
+        why="Every query of the old code on this table errors until the deploy finishes.",
+        bad=Example("sql", "ALTER TABLE shop_product RENAME COLUMN title TO name;"),
+        safe=Example(
+            "python",
+            """\
+# Rename the field in Python only, keep the column name in the database:
+operations = [
+    migrations.SeparateDatabaseAndState(
+        state_operations=[
+            migrations.RenameField("product", "title", "name"),
+            migrations.AlterField(
+                "product", "name", models.CharField(max_length=200, db_column="title")
+            ),
+        ],
+        database_operations=[],
+    ),
+]""",
+        ),
+    ),
+    Rule(
+        id="MR-RENAME-TABLE",
+        title="Renaming a table breaks the code still running",
+        risk=Risk.high,
+        family="hazard",
+        message=(
+            "`{table}` is renamed: the previous release, still serving requests during the "
+            "deploy, queries the old name and fails."
+        ),
+        why="Every query of the old code on this table errors until the deploy finishes.",
+        bad=Example("sql", "ALTER TABLE shop_item RENAME TO shop_product;"),
+        safe=Example(
+            "python",
+            """\
+# Rename the model in Python only, keep the table name:
+operations = [
+    migrations.SeparateDatabaseAndState(
+        state_operations=[
+            migrations.RenameModel("Item", "Product"),
+            migrations.AlterModelTable("product", "shop_item"),
+        ],
+        database_operations=[],
+    ),
+]""",
+        ),
+    ),
+    Rule(
+        id="MR-TRUNCATE",
+        title="TRUNCATE deletes every row under ACCESS EXCLUSIVE",
+        risk=Risk.high,
+        family="hazard",
+        message="`TRUNCATE` empties `{table}`: every row is gone and cannot be brought back.",
+        why="A migration runs on every environment, production included.",
+        bad=Example("sql", "TRUNCATE shop_cart;"),
+        safe=Example("sql", "-- delete what must go, in batches, with a WHERE clause"),
+    ),
+    Rule(
+        id="MR-DML-UNBOUNDED",
+        title="UPDATE or DELETE of every row in one statement",
+        risk=Risk.medium,
+        family="hazard",
+        message=(
+            "`{statement}` has no WHERE clause: it changes every row of `{table}` in one "
+            "transaction, locking each row until COMMIT."
+        ),
+        why=(
+            "Concurrent updates of those rows wait for the whole statement; the long "
+            "transaction bloats the table and delays replicas."
+        ),
+        bad=Example("sql", "UPDATE shop_order SET status = 'new';"),
+        safe=Example(
+            "python",
+            """\
+from django.db import migrations, transaction
+
+
+def backfill(apps, schema_editor):
+    Order = apps.get_model("shop", "Order")
+    while True:
+        with transaction.atomic():
+            batch = list(Order.objects.filter(status="").values_list("pk", flat=True)[:5000])
+            if not batch:
+                break
+            Order.objects.filter(pk__in=batch).update(status="new")
+
+
+class Migration(migrations.Migration):
+    atomic = False
+    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]""",
+        ),
+    ),
+    Rule(
+        id="MR-DML",
+        title="Data change in a migration",
+        risk=Risk.low,
+        family="hazard",
+        message=(
+            "`{statement}` changes rows of `{table}`: they stay locked until the migration commits."
+        ),
+        why="The more rows it matches in production, the longer concurrent updates wait.",
+        bad=Example("sql", "UPDATE shop_order SET status = 'new' WHERE status = '';"),
+        safe=Example("sql", "-- keep it small, or batch it in a non-atomic data migration"),
+    ),
+    Rule(
+        id="MR-UNRECOGNISED",
+        title="Statement not recognised: needs review",
+        risk=Risk.medium,
+        family="hazard",
+        message=(
+            "The classifier does not know what `{statement}` locks or how long it runs; a person "
+            "must check it."
+        ),
+        why="Unknown is not safe: review it, then acknowledge it with an ignore and a reason.",
+        bad=Example("sql", "DO $$ BEGIN PERFORM 1; END $$;"),
+        safe=Example("sql", "-- plain statements the classifier (and your reviewers) can read"),
+    ),
+    Rule(
+        id="MR-DATA-MIGRATION",
+        title="RunPython data migration",
+        risk=Risk.medium,
+        family="migration",
+        message=(
+            "`RunPython({code})` runs Python against production data inside the deploy{where}."
+        ),
+        why=(
+            "Its duration grows with the data, its row locks last until the migration commits, "
+            "and it holds every lock taken before it in the same atomic migration."
+        ),
+        bad=Example(
+            "python",
+            """\
+operations = [
+    migrations.AddField("order", "status", models.CharField(max_length=20, null=True)),
+    migrations.RunPython(fill_status),  # same transaction as the ALTER TABLE
+]""",
+        ),
+        safe=Example(
+            "python",
+            """\
+class Migration(migrations.Migration):
+    atomic = False  # batches commit one by one
+    operations = [migrations.RunPython(fill_status_in_batches, migrations.RunPython.noop)]""",
+        ),
+    ),
+    Rule(
+        id="MR-NO-REVERSE",
+        title="RunPython or RunSQL without a reverse",
+        risk=Risk.low,
+        family="migration",
+        message="`{kind}({code})` has no reverse: the migration cannot be rolled back.",
+        why="A failed deploy then needs a hand-written fix instead of `migrate app previous`.",
+        bad=Example("python", "migrations.RunPython(fill_status)"),
+        safe=Example("python", "migrations.RunPython(fill_status, migrations.RunPython.noop)"),
+    ),
+    Rule(
+        id="MR-NONATOMIC-DDL",
+        title="Non-atomic migration mixes schema changes",
+        risk=Risk.medium,
+        family="migration",
+        message=(
+            "The migration sets `atomic = False` and also runs {count} statement(s) that could "
+            "run in a transaction: if a later step fails, the earlier ones stay applied and "
+            "Django records nothing."
+        ),
+        why="Re-running the migration then fails on what is already there.",
+        bad=Example(
+            "python",
+            """\
+class Migration(migrations.Migration):
+    atomic = False
+    operations = [
+        migrations.AddField("order", "note", models.TextField(null=True)),
+        AddIndexConcurrently("order", models.Index(fields=["status"], name="order_status_idx")),
+    ]""",
+        ),
+        safe=Example(
+            "python",
+            "# Put the concurrent index operations alone in their own non-atomic migration.",
+        ),
+    ),
+    Rule(
+        id="MR-NO-LOCK-TIMEOUT",
+        title="Blocking locks taken without a lock_timeout",
+        risk=Risk.low,
+        family="migration",
+        message=(
+            "The migration takes locks that block traffic on {tables} and sets no "
+            "`lock_timeout`: if a long query holds the table, the migration waits, and every "
+            "query behind it waits too."
+        ),
+        why=(
+            "PostgreSQL queues lock requests: a waiting ACCESS EXCLUSIVE request blocks even "
+            "plain SELECTs arriving after it. With a lock_timeout the migration fails fast and "
+            "can be retried instead."
+        ),
+        bad=Example("python", "operations = [migrations.AddField(...)]  # waits forever"),
+        safe=Example(
+            "python",
+            """\
+operations = [
+    migrations.RunSQL("SET LOCAL lock_timeout = '5s'", migrations.RunSQL.noop),
+    migrations.AddField(...),
+]""",
+        ),
+    ),
+    Rule(
+        id="MR-MIGRATION-MODIFIED",
+        title="A merged migration was modified",
+        risk=Risk.high,
+        family="migration",
+        message="`{file}` already exists on the base branch and this change edits it.",
+        why=(
+            "Databases that already applied it will never run the new version: environments "
+            "silently drift apart."
+        ),
+        bad=Example("python", "# editing shop/migrations/0003_order_status.py after merge"),
+        safe=Example("python", "# revert the edit and add a new migration with the change"),
+    ),
+    Rule(
+        id="MR-MIGRATION-DELETED",
+        title="A merged migration was deleted",
+        risk=Risk.high,
+        family="migration",
+        message="`{file}` exists on the base branch and this change deletes it.",
+        why=(
+            "Databases that applied it keep its changes, later migrations that depend on it stop "
+            "loading, and fresh databases lose its schema."
+        ),
+        bad=Example("python", "# git rm shop/migrations/0003_order_status.py"),
+        safe=Example(
+            "python", "# keep it; to undo its effect, add a new migration (or squash properly)"
+        ),
+    ),
+    Rule(
+        id="MR-MIGRATION-RENAMED",
+        title="A merged migration was renamed",
+        risk=Risk.high,
+        family="migration",
+        message="`{file}` was renamed, and its old name is already on the base branch.",
+        why=(
+            "Django knows migrations by name: databases that applied the old name run it again "
+            "under the new one, and migrations depending on the old name stop loading."
+        ),
+        bad=Example("python", "# git mv 0003_order_status.py 0003_status.py"),
+        safe=Example("python", "# keep the merged name"),
+    ),
+)
+
+
+def get(rule_id: str) -> Rule:
+    return RULES[rule_id]
