@@ -845,3 +845,10 @@ def test_analyzer_tracks_renames_for_the_trace() -> None:
         schema=analyzer.schema,
     )
     assert [s.disagreements for s in review.statements] == [[], []]
+
+
+def test_an_empty_value_fills_its_placeholder_with_nothing() -> None:
+    from bot.classify.rules import fill
+
+    assert fill("inside the deploy{where}.", {"where": ""}) == "inside the deploy."
+    assert fill("on {table}", {}) != "on {table}"

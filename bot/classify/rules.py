@@ -63,7 +63,7 @@ class _Fill(dict[str, str]):
 
 
 def fill(template: str, values: dict[str, str]) -> str:
-    return template.format_map(_Fill({k: v for k, v in values.items() if v}))
+    return template.format_map(_Fill({k: v for k, v in values.items() if v is not None}))
 
 
 def _rules(*rules: Rule) -> dict[str, Rule]:
