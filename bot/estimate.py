@@ -116,7 +116,7 @@ def estimate_migration(m: MigrationReview, stats: dict[str, TableStats] | None) 
         created |= _created(statement, work)
         sized = _sized(statement, work, stats, created)
         queues = sized.lock is not None and _level(sized.lock.mode) > held.get(sized.table or "", 0)
-        statement.impact = _impact(statement, work, sized, atomic=m.atomic, queues=queues)
+        statement.impact = _impact(statement, work, sized, queues=queues)
         planned.append((statement.impact, work, sized))
         if m.atomic:
             for lock in statement.final.locks:
@@ -245,9 +245,7 @@ def _rebuilt_indexes(statement: StatementReview, relkinds: dict[str, str]) -> in
     )
 
 
-def _impact(
-    statement: StatementReview, work: Work, sized: Sized, *, atomic: bool, queues: bool
-) -> Impact:
+def _impact(statement: StatementReview, work: Work, sized: Sized, *, queues: bool) -> Impact:
     size = sized.stats
     if sized.new_table:
         size = TableStats(table=sized.table or "", rows=0, table_bytes=0, index_bytes=0)
@@ -265,7 +263,7 @@ def _impact(
         seconds_high=seconds[1] if seconds else None,
         summary="",
         grows_with=None if seconds else grows_with(work, sized.table, sized.indexes),
-        lock_queue=lock_queue(statement, sized, atomic=atomic) if queues else None,
+        lock_queue=lock_queue(statement, sized) if queues else None,
     )
 
 
@@ -348,7 +346,7 @@ def grows_with(work: Work, table: str | None, indexes: int | None) -> str:
             return "what the statement runs: procedural SQL and function calls can't be sized"
 
 
-def lock_queue(statement: StatementReview, sized: Sized, *, atomic: bool) -> str | None:
+def lock_queue(statement: StatementReview, sized: Sized) -> str | None:
     """The lock-queue warning (Markdown) for a statement whose lock stops ordinary queries.
 
     A lock request waits behind every transaction holding a conflicting lock, and every later
@@ -382,12 +380,8 @@ def lock_queue(statement: StatementReview, sized: Sized, *, atomic: bool) -> str
         if timeout
         else "unknown (not traced); PostgreSQL's default, 0, waits forever"
     )
-    sql = "SET LOCAL lock_timeout = '5s'" if atomic else "SET lock_timeout = '5s'"
-    return (
-        f"{text} lock_timeout: {setting}. Make the migration give up after a few seconds (and "
-        "run it again later) instead, with this as its first operation:\n\n"
-        f'```python\nmigrations.RunSQL("{sql}", migrations.RunSQL.noop),\n```'
-    )
+    # The remedy is rule MR-NO-LOCK-TIMEOUT's, with the code for atomic and non-atomic migrations.
+    return f"{text} lock_timeout: {setting} (see `MR-NO-LOCK-TIMEOUT`)."
 
 
 def _lock_timeout(statement: StatementReview) -> str | None:

@@ -495,22 +495,16 @@ def traced(lock_timeout: str | None) -> Trace:
     return Trace(method="transaction", lock_timeout=lock_timeout)
 
 
-def test_lock_queue_without_lock_timeout_recommends_one() -> None:
+def test_lock_queue_without_lock_timeout_points_at_the_rule() -> None:
     impact = estimate(statement("ALTER TABLE shop_order ADD COLUMN a int", trace=traced("0")))
     text = impact.lock_queue
     assert text is not None
     assert "waits for every transaction that has touched shop_order" in text
     assert "every new query on shop_order, reads included, queues behind it" in text
     assert "lock_timeout: none (0): it can wait forever" in text
-    # the migration is not atomic: SET LOCAL would end with the statement's own transaction
-    assert """migrations.RunSQL("SET lock_timeout = '5s'", migrations.RunSQL.noop)""" in text
-
-
-def test_lock_queue_in_an_atomic_migration_uses_set_local() -> None:
-    s = statement("ALTER TABLE shop_order ADD COLUMN a int", trace=traced("0"))
-    estimate_migration(migration(s), STATS)
-    assert s.impact and s.impact.lock_queue
-    assert "SET LOCAL lock_timeout = '5s'" in s.impact.lock_queue
+    # the remedy, with its code, is the rule's: one place, not repeated per statement
+    assert "`MR-NO-LOCK-TIMEOUT`" in text
+    assert "RunSQL" not in text
 
 
 def test_lock_queue_with_lock_timeout() -> None:
@@ -528,7 +522,7 @@ def test_lock_queue_when_not_traced() -> None:
     impact = estimate(statement("ALTER TABLE shop_order ADD COLUMN a int"))
     assert impact.lock_queue is not None
     assert "lock_timeout: unknown (not traced)" in impact.lock_queue
-    assert "RunSQL" in impact.lock_queue
+    assert "`MR-NO-LOCK-TIMEOUT`" in impact.lock_queue
 
 
 def test_no_lock_queue_for_a_lock_the_migration_already_holds() -> None:
