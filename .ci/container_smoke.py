@@ -9,10 +9,15 @@
 4. runs the image with ``shared/container/run-image.sh``: the runner's mounts, ``GITHUB_*``
    variables and every input as ``INPUT_<NAME>`` with action.yml's defaults;
 5. checks the review comment (one, with every migration and the expected verdicts), the step
-   outputs, the job summary and the JSON report, and that the token shows nowhere.
+   outputs, the job summary and the JSON report, and that the token shows nowhere;
+6. runs the classifier corpus (``tests/corpus``) in the same image, entrypoint overridden, on its
+   PostgreSQL 17 (the tests run on the machine's PostgreSQL, maybe another version): the raw SQL
+   through ``check-sql --trace``, the Django project through ``analyze`` on a throwaway git
+   repository (base: no migrations; head: all of them). Prints an agreement table and fails if
+   a statement's static and traced verdicts disagree.
 
-Prints the build time, the image size and the run's duration. Exits non-zero with the reason on
-any failure. ``MR_SMOKE_IMAGE=TAG`` reuses an image built before instead of building.
+Prints the build time, the image size, the run's duration and the corpus's. Exits non-zero with
+the reason on any failure. ``MR_SMOKE_IMAGE=TAG`` reuses an image built before instead of building.
 """
 
 from __future__ import annotations
@@ -20,17 +25,22 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "container"
+CORPUS = ROOT / "tests" / "corpus"
 TAG = "localhost/migration-review:smoke"
 REPOSITORY = "acme/shop"
 PULL = 7
@@ -38,6 +48,10 @@ RUNNER_UID = 1001  # the Actions runner's user owns the workspace, not the conta
 EXIT_CODES = {"pass": 0, "fail": 1, "error": 2}
 RUN_TIMEOUT = 900
 RUNNER_FOLDERS = ("home", "workflow", "file_commands")  # mounted under /github by the runner
+BUILDAH_ENV = {**os.environ, "STORAGE_DRIVER": os.environ.get("STORAGE_DRIVER", "vfs")}
+# The collector's trace note (bot/collector/mr_collector/migrate.py) when Django ran another
+# statement than the one it rendered at that place: the two verdicts are not of one statement.
+RUN_DIFFERS = "the statement run differs from the rendered one"
 
 
 class SmokeFailure(Exception):
@@ -50,10 +64,32 @@ def check(condition: object, message: str) -> None:
 
 
 def buildah(*args: str) -> str:
-    env = {**os.environ, "STORAGE_DRIVER": os.environ.get("STORAGE_DRIVER", "vfs")}
     return subprocess.run(
-        ["buildah", *args], capture_output=True, text=True, check=True, env=env
+        ["buildah", *args], capture_output=True, text=True, check=True, env=BUILDAH_ENV
     ).stdout
+
+
+def run_bounded(command: list[str], *, merge_stderr: bool = False) -> tuple[int, str, str, float]:
+    """Run a container command for RUN_TIMEOUT s at most: exit code, stdout, stderr, seconds.
+
+    In a session of its own, so that a hung run can be stopped with buildah's processes too.
+    """
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        text=True,
+        env=BUILDAH_ENV,
+        start_new_session=True,
+    )
+    try:
+        output, errors = process.communicate(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired as exc:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise SmokeFailure(f"{command[:3]} ran for more than {RUN_TIMEOUT} s") from exc
+    return process.returncode, output, errors or "", time.monotonic() - started
 
 
 def image_info(tag: str) -> dict | None:
@@ -175,18 +211,8 @@ def run_action(
         command += ["-e", f"{name}={value}"]
     for name in RUNNER_FOLDERS:
         command += ["-v", f"{runner / name}:/github/{name}"]
-    started = time.monotonic()
-    # A session of its own, so that a hung run can be stopped with buildah's processes too.
-    container = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-    try:
-        output, _ = container.communicate(timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired as exc:
-        os.killpg(container.pid, signal.SIGKILL)
-        container.communicate()
-        raise SmokeFailure(f"the container ran for more than {RUN_TIMEOUT} s") from exc
-    return container.returncode, output, time.monotonic() - started
+    code, output, _, seconds = run_bounded(command, merge_stderr=True)
+    return code, output, seconds
 
 
 def read_outputs(path: Path) -> dict[str, str]:
@@ -338,6 +364,143 @@ def check_checkout_untouched(workspace: Path, report: Path) -> None:
     check(not foreign, f"files in the workspace now owned by another user: {foreign[:10]}")
 
 
+COUNTS = ("statements", "traced", "agreeing", "misaligned")
+
+
+@dataclass
+class Agreement:
+    """One row of the agreement table: a SQL file, or the Django corpus's migrations."""
+
+    name: str
+    statements: int = 0
+    traced: int = 0
+    agreeing: int = 0
+    misaligned: int = 0
+    disagreements: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+
+    def add(self, where: str, statement: dict, trace_note: str | None) -> None:
+        self.statements += 1
+        if statement["traced"] is None:
+            return
+        self.traced += 1
+        if RUN_DIFFERS in (trace_note or ""):
+            self.misaligned += 1
+            self.left_out.append(where)
+        elif statement["disagreements"]:
+            self.disagreements += [f"{where}: {d}" for d in statement["disagreements"]]
+        else:
+            self.agreeing += 1
+
+
+@contextmanager
+def working_container(tag: str) -> Iterator[str]:
+    """A container of the image to run commands in, removed after (vfs copies the whole image)."""
+    container = buildah("from", "--pull=never", tag).strip()
+    try:
+        yield container
+    finally:
+        buildah("rm", container)
+
+
+def run_in(container: str, command: list[str], volumes: list[str]) -> tuple[int, str, str, float]:
+    """``command`` instead of the entrypoint, as root (the embedded cluster drops to postgres)."""
+    mounts = [part for volume in volumes for part in ("-v", volume)]
+    isolation = ["--isolation", "chroot", "--network", "host"]
+    return run_bounded(["buildah", "run", *isolation, *mounts, container, "--", *command])
+
+
+def sql_corpus(container: str) -> list[Agreement]:
+    """``check-sql --trace`` on every raw SQL file of the corpus, each on a throwaway cluster."""
+    files = sorted((CORPUS / "sql").glob("*.sql"))
+    code, output, errors, _ = run_in(
+        container,
+        ["migration-review", "check-sql", "--trace", "--format", "json"]
+        + [f"/corpus/sql/{path.name}" for path in files],
+        [f"{CORPUS / 'sql'}:/corpus/sql:ro"],
+    )
+    check(code in (EXIT_CODES["pass"], EXIT_CODES["fail"]), f"check-sql exit {code}:\n{errors}")
+    rows = {path.name: Agreement(f"sql/{path.name}") for path in files}
+    for statement in json.loads(output):
+        name = Path(statement["file"]).name
+        rows[name].add(f"{name}:{statement['line']}", statement, statement["trace_note"])
+    return list(rows.values())
+
+
+def make_corpus_repository(folder: Path) -> tuple[Path, str, str]:
+    """tests/corpus/django as a pull request: base without migrations, head adding them all."""
+    from bot.demo import build_repository
+
+    project, layout = CORPUS / "django", folder / "layout"
+    shutil.copytree(
+        project, layout / "base", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "0*.py")
+    )
+    for path in project.rglob("migrations/0*.py"):
+        target = layout / "head" / path.relative_to(project)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    repo = folder / "repo"
+    base, head = build_repository(repo, layout)
+    return repo, base, head
+
+
+def django_corpus(container: str, folder: Path) -> Agreement:
+    """``analyze`` of the corpus project: every migration rendered, applied and traced."""
+    repo, base, head = make_corpus_repository(folder)
+    expected = len(list(repo.rglob("migrations/0*.py")))
+    code, _, errors, _ = run_in(
+        container,
+        [
+            *("migration-review", "analyze", "--repo", "/project", "--base", base, "--head", head),
+            *("--format", "json", "--output", "/project/report.json"),
+        ],
+        [f"{repo}:/project"],
+    )
+    report_path = repo / "report.json"
+    check(report_path.is_file(), f"analyze wrote no report (exit {code}):\n{errors}")
+    report = json.loads(report_path.read_text())
+    check(report["decision"] != "error", f"analyze failed: {report['errors']}\n{errors}")
+    check(code == EXIT_CODES[report["decision"]], f"analyze exit {code} for {report['decision']}")
+    check(
+        (report["server_version_num"] or 0) // 10000 == 17,
+        f"the corpus ran on PostgreSQL {report['server_version_num']}, not the image's 17",
+    )
+    check(
+        len(report["migrations"]) == expected,
+        f"analyze reviewed {len(report['migrations'])} migrations of {expected}",
+    )
+    row = Agreement(f"django ({expected} migrations)")
+    for migration in report["migrations"]:
+        for statement in migration["statements"]:
+            where = f"{migration['name']} #{statement['index']}"
+            row.add(where, statement, (statement["trace"] or {}).get("note"))
+    return row
+
+
+def corpus_on_image(tag: str, folder: Path) -> float:
+    """The static classifier against the image's PostgreSQL 17; returns the seconds it took."""
+    started = time.monotonic()
+    with working_container(tag) as container:
+        rows = [*sql_corpus(container), django_corpus(container, folder)]
+    total = Agreement("total", *(sum(getattr(row, name) for row in rows) for name in COUNTS))
+    print(f"---- static vs traced verdicts on the image's PostgreSQL 17 {'-' * 13}")
+    print(f"{'file':<30}" + "".join(f"{name:>11}" for name in COUNTS))
+    for row in [*rows, total]:
+        print(f"{row.name:<30}" + "".join(f"{getattr(row, name):>11}" for name in COUNTS))
+    disagreements = [d for row in rows for d in row.disagreements]
+    for line in disagreements:
+        print(f"    disagreement {line}")
+    if total.misaligned:
+        print(
+            f"container-smoke: WARNING {total.misaligned} statements left out: Django ran other "
+            "SQL than it rendered at their place, so their trace belongs to another statement: "
+            + ", ".join(where for row in rows for where in row.left_out)
+        )
+    check(not disagreements, f"{len(disagreements)} statements disagree on PostgreSQL 17")
+    check(total.agreeing, "no statement of the corpus was traced")
+    return time.monotonic() - started
+
+
 def main() -> int:
     started = time.monotonic()
     token = "ghs_smoke_" + secrets.token_hex(12)
@@ -370,13 +533,15 @@ def main() -> int:
             except SmokeFailure:
                 print(f"fake GitHub server's log:\n{server_log.read_text()[-4000:]}")
                 raise
+            corpus_seconds = corpus_on_image(tag, Path(tmp) / "corpus")
     except SmokeFailure as failure:
         print(f"container smoke test FAILED: {failure}", file=sys.stderr)
         return 1
     built = f"built in {build_seconds:.0f} s, " if build_seconds is not None else ""
     print(
         f"container smoke test passed: image {tag} ({info['size']}), {built}"
-        f"action ran in {run_seconds:.0f} s, total {time.monotonic() - started:.0f} s"
+        f"action ran in {run_seconds:.0f} s, corpus in {corpus_seconds:.0f} s, "
+        f"total {time.monotonic() - started:.0f} s"
     )
     return 0
 

@@ -2,8 +2,9 @@
 
     python bench/collect_speed.py [--runs 3] [--database-url URL]
 
-Collects its six newest migrations (two ancestors applied first; AlterFields that introspect,
-CONCURRENTLY, RunPython, a rewrite) the way ``analyze`` does: one collector process, from
+Collects the six newest migrations the collector's tests collect (``tests/test_collect.py``: two
+ancestors applied first; AlterFields that introspect, CONCURRENTLY, RunPython, a rewrite; so it
+needs the test extra) the way ``analyze`` does: one collector process, from
 interpreter start to the last byte of JSON. Prints the median of ``--runs`` runs for: the
 embedded cluster's start and stop alone, the whole run on the embedded cluster with and without
 tracing, and the whole run on ``--database-url`` when given (a scratch database there).
@@ -23,22 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot.collect import collect  # noqa: E402
 from bot.collector.mr_collector.cluster import EmbeddedCluster  # noqa: E402
-from bot.models import ChangeKind, MigrationFile  # noqa: E402
-
-SHOP = ROOT / "tests" / "projects" / "shop"
-NEW = [
-    "0003_product_code_not_unique",
-    "0004_product_category_loose",
-    "0005_product_name_index",
-    "0006_backfill_note",
-    "0007_price_bigint_stock",
-    "0008_sku_drop_name_index",
-]
+from bot.models import MigrationFile  # noqa: E402
+from tests.test_collect import NEW, SHOP, shop_file  # noqa: E402
 
 
 def files() -> list[MigrationFile]:
-    folder = (SHOP / "catalog" / "migrations").relative_to(ROOT)
-    return [MigrationFile(path=f"{folder}/{name}.py", change=ChangeKind.added) for name in NEW]
+    return [shop_file(name) for name in NEW]
 
 
 def median_seconds(runs: int, work: Callable[[], object]) -> float:

@@ -53,6 +53,16 @@ class _GitFailed(ReviewError):
         self.stderr = stderr
 
 
+def _git_about(repo: Path, args: list[str], *, message: str, hint: str) -> str:
+    """``git`` in ``repo``, stripped; its failure told as ``message`` about what the user gave."""
+    try:
+        return git(repo, *args).strip()
+    except _GitFailed as exc:
+        raise ReviewError(
+            message, stage="diff", file=str(repo), hint=hint, detail=exc.stderr
+        ) from exc
+
+
 def toplevel(repo: Path) -> Path:
     """The root of the git repository holding ``repo``."""
     if not repo.is_dir():
@@ -62,45 +72,32 @@ def toplevel(repo: Path) -> Path:
             file=str(repo),
             hint="pass --repo the folder of the git checkout to review",
         )
-    try:
-        return Path(git(repo, "rev-parse", "--show-toplevel").strip())
-    except _GitFailed as exc:
-        raise ReviewError(
-            f"{repo} is not inside a git repository",
-            stage="diff",
-            file=str(repo),
-            hint="pass --repo the folder of the git checkout to review (git rev-parse failed)",
-            detail=exc.stderr,
-        ) from exc
+    top = _git_about(
+        repo,
+        ["rev-parse", "--show-toplevel"],
+        message=f"{repo} is not inside a git repository",
+        hint="pass --repo the folder of the git checkout to review (git rev-parse failed)",
+    )
+    return Path(top)
 
 
 def resolve(repo: Path, ref: str) -> str:
     """The commit SHA ``ref`` names (a branch, tag, remote ref or SHA)."""
-    try:
-        return git(
-            repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
-        ).strip()
-    except _GitFailed as exc:
-        raise ReviewError(
-            f"unknown revision {ref!r} in {repo}",
-            stage="diff",
-            file=str(repo),
-            hint=f"check the name, or fetch it first (git fetch origin {ref}); {SHALLOW_HINT}",
-            detail=exc.stderr,
-        ) from exc
+    return _git_about(
+        repo,
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        message=f"unknown revision {ref!r} in {repo}",
+        hint=f"check the name, or fetch it first (git fetch origin {ref}); {SHALLOW_HINT}",
+    )
 
 
 def merge_base(repo: Path, base_sha: str, head_sha: str, base: str, head: str) -> str:
-    try:
-        return git(repo, "merge-base", base_sha, head_sha).strip()
-    except _GitFailed as exc:
-        raise ReviewError(
-            f"{base!r} and {head!r} have no common ancestor in {repo}",
-            stage="diff",
-            file=str(repo),
-            hint=f"the history is probably shallow: {SHALLOW_HINT}",
-            detail=exc.stderr,
-        ) from exc
+    return _git_about(
+        repo,
+        ["merge-base", base_sha, head_sha],
+        message=f"{base!r} and {head!r} have no common ancestor in {repo}",
+        hint=f"the history is probably shallow: {SHALLOW_HINT}",
+    )
 
 
 KINDS = {"A": ChangeKind.added, "D": ChangeKind.deleted}
@@ -141,9 +138,7 @@ def parse_name_status(output: str) -> list[MigrationFile]:
         i += 2
         if not is_migration(path):
             continue
-        change = {"A": ChangeKind.added, "D": ChangeKind.deleted}.get(
-            status[0], ChangeKind.modified
-        )
+        change = KINDS.get(status[0], ChangeKind.modified)
         files.append(MigrationFile(path=path, change=change))
     return sorted(files, key=lambda f: f.path)
 
@@ -195,10 +190,10 @@ def worktree(repo: Path, sha: str) -> Iterator[Path]:
     parent = Path(tempfile.mkdtemp(prefix="mr-worktree-"))
     tree = parent / "tree"
     try:
-        try:
-            # The user's hooks (post-checkout) are theirs to run, not the review's.
-            git(
-                root,
+        # The user's hooks (post-checkout) are theirs to run, not the review's.
+        _git_about(
+            root,
+            [
                 "-c",
                 "core.hooksPath=/dev/null",
                 "worktree",
@@ -207,15 +202,10 @@ def worktree(repo: Path, sha: str) -> Iterator[Path]:
                 "--quiet",
                 str(tree),
                 sha,
-            )
-        except _GitFailed as exc:
-            raise ReviewError(
-                f"could not check out {sha} in a temporary worktree of {root}",
-                stage="diff",
-                file=str(root),
-                hint=f"make sure the commit exists locally; {SHALLOW_HINT}",
-                detail=exc.stderr,
-            ) from exc
+            ],
+            message=f"could not check out {sha} in a temporary worktree of {root}",
+            hint=f"make sure the commit exists locally; {SHALLOW_HINT}",
+        )
         yield tree
     finally:
         if tree.exists():

@@ -26,7 +26,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from github import Github
-from pydantic import ValidationError
 
 from bot import __version__
 from bot.cli import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
@@ -40,6 +39,7 @@ from bot.github.event import (
     action_input,
     pr_number,
     read_event,
+    read_json_file,
     restart_without_secrets,
     take_token,
 )
@@ -292,23 +292,15 @@ def load_report(path: Path) -> Report:
     The report comes from a run of the pull request's code: a ``decision`` that does not follow
     from the findings it lists is not taken on trust.
     """
-    try:
-        report = Report.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ReviewError(
-            "the report to publish does not exist",
-            stage="publish",
-            file=str(path),
-            hint="download the analyze run's artifact first (actions/download-artifact with "
-            "run-id: ${{ github.event.workflow_run.id }}) and point report-path at it",
-        ) from exc
-    except (OSError, ValueError, ValidationError) as exc:
-        raise ReviewError(
-            f"the report is not a migration-review JSON report: {exc}",
-            stage="publish",
-            file=str(path),
-            hint="publish a report written by `mode: analyze` of the same action version",
-        ) from exc
+    report = read_json_file(
+        path,
+        Report.model_validate_json,
+        missing="the report to publish does not exist",
+        missing_hint="download the analyze run's artifact first (actions/download-artifact with "
+        "run-id: ${{ github.event.workflow_run.id }}) and point report-path at it",
+        invalid="the report is not a migration-review JSON report",
+        invalid_hint="publish a report written by `mode: analyze` of the same action version",
+    )
     decide(report)
     return report
 

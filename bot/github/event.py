@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.collect import TOKEN_VARIABLES as RUNNER_SECRETS
 from bot.collect import collector_env
@@ -46,6 +46,8 @@ TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN", "
 TOKEN_FD_VARIABLE = "MIGRATION_REVIEW_TOKEN_FD"
 """Set on the re-executed command: the pipe that holds the token (see restart_without_secrets)."""
 DEFAULT_API_URL = "https://api.github.com"
+PAYLOAD_HINT = "the file must hold the JSON payload of a GitHub webhook event"
+T = TypeVar("T")
 
 
 def action_input(env: Mapping[str, str], name: str) -> str | None:
@@ -190,29 +192,44 @@ def pr_number(value: Any) -> int:
     return int(text)
 
 
-def _load_payload(path: Path) -> dict[str, Any]:
+def read_json_file(
+    path: Path,
+    parse: Callable[[str], T],
+    *,
+    missing: str,
+    missing_hint: str,
+    invalid: str,
+    invalid_hint: str,
+) -> T:
+    """A JSON file the workflow hands the action (the event payload, analyze's report), parsed.
+
+    Missing, it names the step that should have made it; unreadable or invalid, what it must hold.
+    """
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        return parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
+        raise ReviewError(missing, stage="publish", file=str(path), hint=missing_hint) from exc
+    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
         raise ReviewError(
-            "the event file does not exist",
-            stage="publish",
-            file=str(path),
-            hint="GITHUB_EVENT_PATH (or --event-path) must name the event payload's JSON file",
+            f"{invalid}: {exc}", stage="publish", file=str(path), hint=invalid_hint
         ) from exc
-    except (OSError, ValueError) as exc:
-        raise ReviewError(
-            f"cannot read the event payload: {exc}",
-            stage="publish",
-            file=str(path),
-            hint="the file must hold the JSON payload of a GitHub webhook event",
-        ) from exc
+
+
+def _load_payload(path: Path) -> dict[str, Any]:
+    payload = read_json_file(
+        path,
+        json.loads,
+        missing="the event file does not exist",
+        missing_hint="GITHUB_EVENT_PATH (or --event-path) must name the event payload's JSON file",
+        invalid="cannot read the event payload",
+        invalid_hint=PAYLOAD_HINT,
+    )
     if not isinstance(payload, dict):
         raise ReviewError(
             "the event payload is not a JSON object",
             stage="publish",
             file=str(path),
-            hint="the file must hold the JSON payload of a GitHub webhook event",
+            hint=PAYLOAD_HINT,
         )
     return payload
 
