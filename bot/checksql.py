@@ -4,6 +4,7 @@ For teams whose migrations are mostly RunSQL, and for comparing with other linte
 run as psql would run them: outside a BEGIN block every statement commits on its own, so a table
 counts as new only within the transaction that created it. ``--trace`` also runs them on a
 scratch database (never an existing one) and shows what PostgreSQL really locked.
+``--dialect mysql`` and ``--dialect sqlite`` read MySQL/MariaDB and SQLite instead (statically).
 
 Exit codes: 0 nothing reaches ``--fail-on``, 1 something does, 2 a file or tool error.
 """
@@ -16,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.classify import classify_sql
-from bot.classify.locks import describe_blocks, worst_blocks
+from bot.classify import classify_sql, dialects, mysql
+from bot.classify.locks import describe_blocks
 from bot.classify.rules import RULES
 from bot.classify.sql import split
 from bot.errors import ReviewError
@@ -25,6 +26,8 @@ from bot.models import Risk, StatementReview, Verdict
 
 DEFAULT_PG_VERSION = 17
 EXIT_PASS, EXIT_FAIL = 0, 1
+DIALECTS = ("postgresql", "mysql", "sqlite")
+BLOCKS_RANK = {"none": 0, "writes": 1, "reads": 2}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +38,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="PostgreSQL major version the rules assume (default: the server's with --trace, "
         f"else {DEFAULT_PG_VERSION})",
+    )
+    parser.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default="postgresql",
+        help="the SQL's database: postgresql (default), mysql (MySQL and MariaDB) or sqlite",
+    )
+    parser.add_argument(
+        "--server-version",
+        metavar="VERSION",
+        help="with --dialect mysql: the server version the rules assume, e.g. 8.0.28 or "
+        "10.11-mariadb (default: MySQL 8.4)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
@@ -63,6 +78,22 @@ def run(args: argparse.Namespace) -> int:
             stage="classify",
             hint="add --trace to run the SQL on a scratch database on that server",
         )
+    if args.trace and args.dialect != "postgresql":
+        raise ReviewError(
+            f"--trace runs the SQL on PostgreSQL only, not with --dialect {args.dialect}",
+            stage="classify",
+            hint="drop --trace; for MySQL/MariaDB, `migration-review analyze --database-url "
+            "mysql://...` verifies each ALTER TABLE of your migrations on the server itself",
+        )
+    if args.server_version is not None:
+        try:
+            mysql.Server.parse(args.server_version)
+        except ValueError:
+            raise ReviewError(
+                f"--server-version {args.server_version} is not a MySQL or MariaDB version",
+                stage="classify",
+                hint="pass it as the server prints it, e.g. 8.0.36 or 10.11.6-MariaDB",
+            ) from None
     if args.pg_version is not None and not 9 <= args.pg_version <= 99:
         raise ReviewError(
             f"--pg-version {args.pg_version} is not a PostgreSQL major version",
@@ -122,9 +153,17 @@ def check_file(path: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
         if pg_version is None and traced.server_version_num:
             pg_version = traced.server_version_num // 10000
     reviews = classify_sql(
-        sql, pg_version=pg_version or DEFAULT_PG_VERSION, file=str(path), traces=traces
+        sql,
+        pg_version=pg_version or DEFAULT_PG_VERSION,
+        file=str(path),
+        traces=traces,
+        backend=args.dialect,
+        server_version=args.server_version,
     )
-    lines = [item.line for item in split(sql)]
+    if args.dialect == "postgresql":
+        lines = [item.line for item in split(sql)]
+    else:
+        lines = dialects.statement_lines(sql)
     return [_statement(path, line, review) for line, review in zip(lines, reviews, strict=True)]
 
 
@@ -167,8 +206,9 @@ def _locks_text(verdict: dict[str, Any]) -> str:
 
 def _blocks_text(verdict: dict[str, Any]) -> str:
     text = f"blocks {describe_blocks(verdict['blocks'])}"
-    own = worst_blocks(lock["mode"] for lock in verdict["locks"])
-    if own != verdict["blocks"]:
+    own = max((lock["blocks"] for lock in verdict["locks"]), key=BLOCKS_RANK.get, default="none")
+    # MySQL's brief metadata lock blocks more than its statement does while it works.
+    if BLOCKS_RANK[verdict["blocks"]] > BLOCKS_RANK[own]:
         text += ", through locks held since earlier statements"
     return text
 

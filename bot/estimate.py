@@ -106,23 +106,29 @@ class Sized:
     indexes: int | None  # indexes a traced rewrite rebuilt
 
 
-def estimate_migration(m: MigrationReview, stats: dict[str, TableStats] | None) -> None:
-    """Fill each statement's impact and the migration's worst one (the longest blocking)."""
+def estimate_migration(
+    m: MigrationReview, stats: dict[str, TableStats] | None, *, backend: str = "postgresql"
+) -> None:
+    """Fill each statement's impact and the migration's worst one (the longest blocking).
+
+    On MySQL every DDL statement commits on its own: nothing is held until the migration ends.
+    """
+    holds = m.atomic and backend != "mysql"
     created: set[str] = set()
     held: dict[str, int] = {}  # table -> strongest lock level this transaction already holds
     planned = []
     for statement in m.statements:
-        work = work_of(statement)
+        work = work_of(statement) if backend == "postgresql" else work_of_verdict(statement)
         created |= _created(statement, work)
         sized = _sized(statement, work, stats, created)
         queues = sized.lock is not None and _level(sized.lock.mode) > held.get(sized.table or "", 0)
         statement.impact = _impact(statement, work, sized, queues=queues)
         planned.append((statement.impact, work, sized))
-        if m.atomic:
+        if holds:
             for lock in statement.final.locks:
                 name = _norm(lock.relation)
                 held[name] = max(held.get(name, 0), _level(lock.mode))
-    held = _hold_until_commit([impact for impact, _, _ in planned]) if m.atomic else {}
+    held = _hold_until_commit([impact for impact, _, _ in planned]) if holds else {}
     for n, (impact, work, sized) in enumerate(planned):
         impact.summary = summary(impact, work, sized, stats, held.get(n))
     m.impact = max((impact for impact, _, _ in planned), key=severity, default=None)
@@ -168,6 +174,21 @@ def work_of(statement: StatementReview) -> Work:
     if node is None or isinstance(node, OPAQUE):
         return Work("scan" if verdict.scan else "unknown", target)
     return Work("scan" if verdict.scan else "catalog", target)
+
+
+def work_of_verdict(statement: StatementReview) -> Work:
+    """MySQL and SQLite, which pglast does not read: the kind from the verdict and the verb."""
+    verdict, sql = statement.final, statement.sql.upper()
+    target = verdict.locks[0].relation if verdict.locks else None
+    verb = sql.split(None, 1)[0] if sql.strip() else ""
+    if verdict.rewrite:
+        return Work("rewrite", target)
+    if verb in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+        verbs = {"UPDATE": "updates", "DELETE": "deletes"}
+        return Work("dml", target, verb=verbs.get(verb, "inserts"), where=" WHERE " in sql)
+    if verdict.scan:
+        return Work("index" if "INDEX" in sql or "UNIQUE" in sql else "scan", target)
+    return Work("catalog", target)
 
 
 def _added_constraints(node: ast.AlterTableStmt) -> list[ast.Constraint]:

@@ -142,6 +142,11 @@ class OperationInfo(Model):
     trace: Trace | None = Field(
         None, description="What an operation with no SQL (RunPython) did when it ran."
     )
+    executed_only: list[Trace] = Field(
+        default_factory=list,
+        description="Statements applying ran for it that sqlmigrate does not show (introspection "
+        "sees the database as each operation leaves it), each traced, in Trace.executed_sql.",
+    )
 
 
 class TracedLock(Model):
@@ -165,7 +170,13 @@ class TracedConstraint(Model):
 class Trace(Model):
     """What PostgreSQL reported while the statement ran on the scratch database."""
 
-    method: Literal["transaction", "second-session", "static-only"]
+    method: Literal["transaction", "second-session", "probe", "static-only"] = Field(
+        description="probe: MySQL/MariaDB accepted the statement with the ALGORITHM and LOCK "
+        "given here (the most efficient it allows), which shows what it does by default."
+    )
+    algorithm: str | None = Field(
+        None, description="probe: the ALGORITHM the server accepted (INSTANT, NOCOPY, ...)."
+    )
     locks: list[TracedLock] = Field(default_factory=list, description="Taken by this statement.")
     held: list[TracedLock] = Field(
         default_factory=list, description="Taken by earlier statements and still held."
@@ -185,6 +196,9 @@ class Trace(Model):
     statement_timeout: str | None = None
     duration_ms: float | None = None
     note: str | None = Field(None, description="Why the trace is partial or missing.")
+    executed_sql: str | None = Field(
+        None, description="The SQL run, for a statement in OperationInfo.executed_only."
+    )
 
 
 class CollectedStatement(Model):
@@ -214,6 +228,9 @@ class CollectorOutput(Model):
     python_version: str
     backend: str = Field(description="Django backend vendor: postgresql, mysql, sqlite.")
     server_version_num: int | None = None
+    server_version: str | None = Field(
+        None, description='MySQL/MariaDB and SQLite: the server\'s version, "10.11.19-MariaDB".'
+    )
     database: str = Field(description="Where the SQL was rendered: embedded cluster or URL host.")
     migrations: list[CollectedMigration] = Field(default_factory=list)
     errors: list[ToolError] = Field(default_factory=list)
@@ -256,6 +273,9 @@ class Finding(Model):
     safer: str | None = Field(None, description="Markdown: the safer steps, with Django code.")
     migration: str | None = Field(None, description="app_label.name")
     statement: int | None = None
+    operation: int | None = Field(
+        None, description="Index of the operation it is about, into the migration's operations."
+    )
     file: str | None = None
     line: int | None = None
     ignored: bool = False
@@ -340,6 +360,9 @@ class Report(Model):
     backend: str = "postgresql"
     django_version: str | None = None
     server_version_num: int | None = None
+    server_version: str | None = Field(
+        None, description="MySQL/MariaDB and SQLite: the version the rules assumed."
+    )
     pg_version: int | None = Field(None, description="Major version the static rules assumed.")
     database: str | None = None
     stats_source: str | None = None

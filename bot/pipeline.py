@@ -96,17 +96,19 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
         migrations = _collect(options, config, project, diff.files, report)
         labels = {str(PurePosixPath(m.file).parent): m.app_label for m in migrations}
         migrations += [deleted(f, labels) for f in diff.files if f.change == ChangeKind.deleted]
-        report.pg_version = (
-            options.pg_version
-            or config.pg_version
-            or (report.server_version_num // 10000 if report.server_version_num else None)
-            or DEFAULT_PG_VERSION
-        )
+        if report.backend == "postgresql":  # MySQL and SQLite rules follow server_version
+            report.pg_version = (
+                options.pg_version
+                or config.pg_version
+                or (report.server_version_num // 10000 if report.server_version_num else None)
+                or DEFAULT_PG_VERSION
+            )
         stats = _stats(options, config, report)
         ignores = config_ignores(config, source=config_name) if config_name else []
         schema = Schema()  # what earlier migrations of this review built, for the later ones
         for collected in migrations:
-            migration = _review(collected, report.pg_version, schema, stats, report)
+            pg_version = report.pg_version or DEFAULT_PG_VERSION
+            migration = _review(collected, pg_version, schema, stats, report)
             own: list[Ignore] = []
             if migration.change != ChangeKind.deleted:
                 try:
@@ -141,6 +143,7 @@ def _collect(
     report.backend = output.backend
     report.django_version = output.django_version
     report.server_version_num = output.server_version_num
+    report.server_version = output.server_version
     report.database = output.database
     report.errors += output.errors
     return output.migrations
@@ -173,7 +176,13 @@ def _review(
     other migrations, and the error still fails the check.
     """
     try:
-        migration = review_migration(collected, pg_version=pg_version, schema=schema)
+        migration = review_migration(
+            collected,
+            pg_version=pg_version,
+            schema=schema,
+            backend=report.backend,
+            server_version=report.server_version,
+        )
     except Exception as exc:
         return MigrationReview(
             app_label=collected.app_label,
@@ -186,7 +195,7 @@ def _review(
             error=_crash("classify", collected.file, exc),
         )
     try:
-        estimate_migration(migration, stats)
+        estimate_migration(migration, stats, backend=report.backend)
     except Exception as exc:
         report.errors.append(_crash("estimate", collected.file, exc))
     for finding in migration.findings:
@@ -202,7 +211,9 @@ def place_findings(migration: MigrationReview, path: Path) -> None:
     for finding in migration.findings:
         if finding.line is not None:
             continue
-        operation = operation_of.get(finding.statement) if finding.statement is not None else None
+        operation = finding.operation
+        if operation is None and finding.statement is not None:
+            operation = operation_of.get(finding.statement)
         in_file = operation is not None and operation < len(lines)
         finding.line = lines[operation] if in_file else class_line
 
@@ -317,8 +328,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", help="the project's Python interpreter (this one)")
     parser.add_argument(
         "--database-url",
-        help="PostgreSQL server to render SQL on, in a fresh database the tool creates and "
-        "drops (default: an embedded throwaway cluster)",
+        help="server to render SQL on, in a fresh database the tool creates and drops: "
+        "postgresql://... (default: an embedded throwaway cluster), or mysql://user@host:3306/ "
+        "for a MySQL/MariaDB project (required there); SQLite projects need none",
     )
     parser.add_argument(
         "--pg-version", type=int, help="PostgreSQL major version the static rules assume"

@@ -122,6 +122,7 @@ def _render(env: jinja2.Environment, report: Report, *, detail: str, shortened: 
             errors=report.errors + [m.error for m in report.migrations if m.error],
             failing=[m for m in report.migrations if effective_risk(m) >= report.fail_on],
             server_version=server_version(report.server_version_num),
+            server=server_label(report),
             acknowledged=[f for f in report.findings if f.ignored],
             not_reviewed=not_reviewed(report),
             verified=any(s.traced for m in report.migrations for s in m.statements),
@@ -229,6 +230,19 @@ def blocking_locks(locks: list[TracedLock]) -> list[TracedLock]:
         if current is None or lk.level(lock.mode) > lk.level(current.mode):
             strongest[lock.relation] = lock
     return [lock for lock in strongest.values() if lk.blocks(lock.mode) != "none"]
+
+
+def server_label(report: Report) -> str | None:
+    """The server the review ran on: "PostgreSQL 15.19", "MariaDB 10.11.19", "SQLite 3.40.1"."""
+    if report.backend == "postgresql":
+        version = server_version(report.server_version_num)
+        return f"PostgreSQL {version}" if version else None
+    if not report.server_version:
+        return None
+    number = re.match(r"[\d.]*", report.server_version).group(0) or report.server_version
+    if report.backend == "sqlite":
+        return f"SQLite {number}"
+    return f"{'MariaDB' if 'mariadb' in report.server_version.lower() else 'MySQL'} {number}"
 
 
 def server_version(num: int | None) -> str | None:

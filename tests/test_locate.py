@@ -7,7 +7,7 @@ from pathlib import Path
 from bot.locate import operation_lines
 from tests.conftest import FIXTURES
 
-MIGRATION = '''\
+MIGRATION = """\
 from django.db import migrations, models
 
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
             "order", models.Index(fields=["paid_at"], name="paid_idx")
         ),
     ]
-'''
+"""
 
 
 def test_each_operation_has_the_line_it_starts_on(tmp_path: Path) -> None:

@@ -140,6 +140,13 @@ def test_findings_point_at_the_line_of_their_operation(
     [finding] = [f for f in m.findings if f.rule == "MR-LOCK-INDEX"]
     line = (repo / m.file).read_text().splitlines()[finding.line - 1]
     assert line.strip() == "migrations.AddIndex(", (finding.line, line)
+    assert finding.operation == m.statements[finding.statement].operation
+    # A finding about an operation with no SQL: the operation names its line, not a statement.
+    data = by_label(embedded_report)["loans.0003_backfill_loan_customer"]
+    [finding] = [f for f in data.findings if f.rule == "MR-DATA-MIGRATION"]
+    assert finding.statement is None and finding.operation == 0
+    line = (repo / data.file).read_text().splitlines()[finding.line - 1]
+    assert line.strip().startswith("migrations.RunPython("), (finding.line, line)
 
 
 def test_rendered_review_of_the_demo(embedded_report: Report) -> None:

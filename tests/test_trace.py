@@ -3,19 +3,31 @@ NOT NULL changes, and CONCURRENTLY statements watched from a second session."""
 
 from __future__ import annotations
 
+import re
 import secrets
+import shutil
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from bot.collect import trace_script, trace_sql
+from bot.collect import collect, trace_script, trace_sql
 from bot.collector.mr_collector import db
 from bot.collector.mr_collector.errors import CollectorError
-from bot.collector.mr_collector.trace import Tracer
+from bot.collector.mr_collector.trace import Tracer, needs_own_session
 from bot.errors import ReviewError
-from bot.models import CollectedStatement, CollectorOutput, Trace
-from tests.test_collect import collected  # noqa: F401 (the collected shop migrations fixture)
+from bot.models import (
+    ChangeKind,
+    CollectedMigration,
+    CollectedStatement,
+    CollectorOutput,
+    MigrationFile,
+    Trace,
+)
+from tests.test_collect import (
+    SHOP,
+    collected,  # noqa: F401 (the collected shop migrations fixture)
+)
 
 SETUP = """
 CREATE TABLE shop_order (id bigint PRIMARY KEY, total integer, note text);
@@ -163,6 +175,46 @@ def test_concurrently_is_watched_from_a_second_session(pg_url: str) -> None:
     assert ("shop_order", "ShareUpdateExclusiveLock") in locks(drop)
 
 
+@pytest.mark.parametrize(
+    ("sql", "own_session"),
+    [
+        ("CREATE INDEX CONCURRENTLY i ON t (a)", True),
+        ("-- a comment first\nVACUUM t", True),
+        ("/* a /* nested */ comment */ reindex table concurrently t", True),
+        ("CREATE INDEX i ON t (a) -- not CONCURRENTLY: the table is small", False),
+        ("CREATE INDEX /* CONCURRENTLY /* later */ maybe */ i ON t (a)", False),
+        ("COMMENT ON TABLE t IS 'built CONCURRENTLY'", False),
+        ("COMMENT ON TABLE t IS 'it''s CONCURRENTLY'", False),
+        ("COMMENT ON TABLE t IS E'it\\'s CONCURRENTLY'", False),
+        ("UPDATE t SET a = $$CONCURRENTLY$$", False),
+        ("UPDATE t SET a = $x$ $$ CONCURRENTLY $x$", False),
+        ('ALTER TABLE t ADD COLUMN "concurrently" int', False),
+        ("COMMENT ON TABLE t IS 'x'; DROP INDEX CONCURRENTLY i", True),
+    ],
+)
+def test_concurrently_counts_only_in_the_code(sql: str, own_session: bool) -> None:
+    assert needs_own_session(sql) is own_session
+
+
+def test_concurrently_in_a_comment_or_a_string_runs_in_a_transaction(pg_url: str) -> None:
+    statements = trace_sql(
+        SETUP
+        + """
+        -- CREATE INDEX CONCURRENTLY would be safer, but the table is small
+        CREATE INDEX shop_order_total ON shop_order (total);
+        COMMENT ON TABLE shop_order IS 'build its indexes CONCURRENTLY';
+        CREATE INDEX shop_order_total_again ON shop_order (total);  -- CONCURRENTLY?
+        CREATE INDEX CONCURRENTLY /* the real thing */ shop_order_note ON shop_order (note);
+        """,
+        database_url=pg_url,
+    )
+    for index in (2, 3, 4):
+        assert traced(statements, index).method == "transaction", statements[index].sql
+    assert ("shop_order", "ShareLock") in locks(traced(statements, 2))
+    assert ("shop_order", "ShareLock") in locks(traced(statements, 4))
+    assert traced(statements, 5).method == "second-session"
+
+
 def test_trace_on_the_embedded_cluster(pg_bin: Path) -> None:
     result = trace_script(
         SETUP + "ALTER TABLE shop_order DROP COLUMN note;", database_url=None, pg_bin=pg_bin
@@ -245,3 +297,190 @@ def test_tracing_refuses_a_database_the_tool_did_not_make(pg_url: str) -> None:
     finally:
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Shelves with five foreign keys pointing at them from four tables. sqlmigrate renders from a
+# state built afresh, where related models come in the order they were created; migrate threads
+# one state through the plan, where an AddField re-registers related models in the order of a
+# set (string hashing: random per process). So migrate runs RenameModel's statements in another
+# order than sqlmigrate prints them, except about one run in 4! = 24.
+SHELVES = {
+    "0009_shelves": """
+        operations = [
+            migrations.CreateModel(
+                name="Shelf", fields=[("id", models.AutoField(primary_key=True))]
+            ),
+            migrations.CreateModel(
+                name="Member", fields=[("id", models.BigAutoField(primary_key=True))]
+            ),
+        ] + [
+            migrations.CreateModel(
+                name=name,
+                fields=[
+                    ("id", models.BigAutoField(primary_key=True)),
+                    ("shelf", models.ForeignKey(on_delete=models.CASCADE, to="store.shelf")),
+                ],
+            )
+            for name in ("Event", "Visit", "Loan")
+        ]
+    """,
+    "0010_member_shelves": """
+        operations = [
+            migrations.AddField(
+                model_name="member",
+                name="shelf",
+                field=models.ForeignKey(null=True, on_delete=models.SET_NULL, to="store.shelf"),
+            ),
+            migrations.AddField(
+                model_name="member",
+                name="locker",
+                field=models.OneToOneField(
+                    null=True,
+                    on_delete=models.SET_NULL,
+                    related_name="locker_member",
+                    to="store.shelf",
+                ),
+            ),
+        ]
+    """,
+    "0011_shelf_renamed": """
+        operations = [migrations.RenameModel("Shelf", "Bookcase")]
+    """,
+    # Rendering reads the constraint names of the database before the rename; applying, after.
+    "0012_rack_bigint": """
+        operations = [
+            migrations.RenameModel("Bookcase", "Rack"),
+            migrations.AlterField(
+                model_name="rack",
+                name="id",
+                field=models.BigAutoField(primary_key=True, serialize=False),
+            ),
+        ]
+    """,
+    # Rendering finds no constraint on a column the database does not have yet: only applying
+    # drops the foreign key before the column.
+    "0013_event_spare": """
+        operations = [
+            migrations.AddField(
+                model_name="event",
+                name="spare",
+                field=models.ForeignKey(null=True, on_delete=models.SET_NULL, to="store.rack"),
+            ),
+            migrations.RemoveField(model_name="event", name="spare"),
+        ]
+    """,
+}
+OWN_TABLE = re.compile(r'^(?:SET CONSTRAINTS [^;]+; )?ALTER TABLE "(\w+)"')
+
+
+@pytest.fixture(scope="module")
+def shelves(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, CollectedMigration]:
+    project = tmp_path_factory.mktemp("shelves") / "shop"
+    shutil.copytree(SHOP, project, ignore=shutil.ignore_patterns("__pycache__"))
+    folder = project / "catalog" / "migrations"
+    previous = "0008_sku_drop_name_index"
+    for name, operations in SHELVES.items():
+        (folder / f"{name}.py").write_text(
+            "from django.db import migrations, models\n\n\n"
+            "class Migration(migrations.Migration):\n"
+            f"    dependencies = [('store', '{previous}')]\n" + operations.replace("\n    ", "\n")
+        )
+        previous = name
+    files = [
+        MigrationFile(path=f"catalog/migrations/{name}.py", change=ChangeKind.added)
+        for name in list(SHELVES)[2:]
+    ]
+    output = collect(project, files, python=None, settings=None, database_url=pg_url)
+    assert output.errors == [] and [m.error for m in output.migrations] == [None] * 3
+    return {m.name: m for m in output.migrations}
+
+
+def table_locks(trace: Trace) -> set[str]:
+    return {lock.relation for lock in trace.locks if lock.relkind == "table"}
+
+
+def assert_about_own_table(
+    statements: list[tuple[int, str, Trace]], renamed: dict[str, str]
+) -> None:
+    """Each statement's new table locks are on its table or the one it references, and its
+    table is locked by it or by the first statement on that table; the constraints it adds are
+    on its table, among them the one its SQL names. Locks name relations as they were named
+    before the migration."""
+    first: dict[str, int] = {}
+    for index, sql, trace in statements:
+        match = OWN_TABLE.match(sql)
+        assert match, sql
+        own = renamed.get(match[1], match[1])
+        referenced = {renamed.get(name, name) for name in re.findall(r'REFERENCES "(\w+)"', sql)}
+        assert trace.method == "transaction", sql
+        assert table_locks(trace) <= {own} | referenced, (sql, trace.locks)
+        if own in first:
+            assert (own, first[own]) in {
+                (lock.relation, lock.since_statement) for lock in trace.held
+            }
+        else:
+            assert own in table_locks(trace), (sql, trace.locks)
+            first[own] = index
+        added = {(c.name, renamed.get(c.table, c.table)) for c in trace.constraints}
+        assert {table for _, table in added} <= {own}
+        assert {(name, own) for name in re.findall(r'ADD CONSTRAINT "(\w+)"', sql)} <= added
+
+
+def test_each_statement_keeps_its_own_trace_when_migrate_reorders_them(
+    shelves: dict[str, CollectedMigration],
+) -> None:
+    migration = shelves["0011_shelf_renamed"]
+    sql = [s.sql for s in migration.statements]
+    assert sql[0].startswith('ALTER TABLE "store_shelf" RENAME TO')
+    assert sorted(OWN_TABLE.match(s)[1] for s in sql[1:]) == sorted(
+        ["store_member"] * 4 + ["store_event", "store_visit", "store_loan"] * 2
+    )
+    assert_about_own_table(
+        [(s.index, s.sql, traced(migration.statements, s.index)) for s in migration.statements],
+        {"store_bookcase": "store_shelf"},
+    )
+    assert all(s.trace and s.trace.executed_sql is None for s in migration.statements)
+    assert migration.operations[0].executed_only == []
+
+
+def test_statements_only_migrate_runs_are_kept_on_their_operation(
+    shelves: dict[str, CollectedMigration],
+) -> None:
+    migration = shelves["0012_rack_bigint"]
+    stale = [
+        s
+        for s in migration.statements
+        if s.operation == 1 and s.sql.endswith('_fk_store_bookcase_id";')
+    ]
+    assert ["DROP CONSTRAINT" in s.sql for s in stale] == [True] * 5
+    for statement in stale:
+        trace = traced(migration.statements, statement.index)
+        assert trace.method == "static-only" and "executed_only" in (trace.note or "")
+    ran = [s for s in migration.statements if s not in stale]
+    assert_about_own_table(
+        [(s.index, s.sql, traced(migration.statements, s.index)) for s in ran],
+        {"store_rack": "store_bookcase"},
+    )
+    # What ran instead: the same drops, of the constraints as the rename re-created them.
+    extra = [t for t in migration.operations[1].executed_only if "DROP" in (t.executed_sql or "")]
+    assert sorted(t.executed_sql for t in extra) == sorted(
+        s.sql.replace("store_bookcase", "store_rack") for s in stale
+    )
+    for trace in extra:
+        own = OWN_TABLE.match(trace.executed_sql or "")
+        assert own and own[1] in table_locks(trace) | {lock.relation for lock in trace.held}
+        assert table_locks(trace) <= {own[1], "store_bookcase"}
+    assert migration.operations[0].executed_only == []
+
+    spare = shelves["0013_event_spare"]
+    assert [s.operation for s in spare.statements] == [0, 1]
+    (drop_fk,) = spare.operations[1].executed_only
+    assert drop_fk.executed_sql and re.search(
+        r'ALTER TABLE "store_event" DROP CONSTRAINT "store_event_spare_id_\w+_fk_store_rack_id";$',
+        drop_fk.executed_sql,
+    )
+    assert ("store_rack", "AccessExclusiveLock") in locks(drop_fk)
+    assert ("store_event", "AccessExclusiveLock", 0) in held(drop_fk)
+    drop_column = traced(spare.statements, 1)
+    assert drop_column.method == "transaction" and drop_column.executed_sql is None
+    assert ("store_event", "AccessExclusiveLock", 0) in held(drop_column)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.classify import dialects
 from bot.classify import locks as lk
 from bot.classify import traced as tr
 from bot.classify.postgres import Analysis, Analyzer, Hit, Kind, short
@@ -166,6 +167,8 @@ def classify_sql(
     schema: Schema | None = None,
     file: str | None = None,
     traces: list[CollectedStatement] | None = None,
+    backend: str = "postgresql",
+    server_version: str | None = None,
 ) -> list[StatementReview]:
     """Classify raw SQL statement by statement, as ``check-sql`` does.
 
@@ -173,8 +176,13 @@ def classify_sql(
     relation is new only to the statements of the transaction that created it. ``schema``
     describes what exists already; ``traces`` are ``bot.collect.trace_sql``'s statements for the
     same text, whose traced verdicts then win. A statement PostgreSQL cannot parse is an input
-    error naming the file and line.
+    error naming the file and line. MySQL and SQLite (``backend``, read for ``server_version``)
+    are classified by ``bot.classify.dialects``.
     """
+    if backend != "postgresql":
+        return dialects.classify_sql(
+            sql, backend=backend, server_version=server_version, file=file, traces=traces
+        )
     parsed = split(sql)
     for item in parsed:
         if item.error:
@@ -213,20 +221,29 @@ def statement_lines(sql: str) -> list[int]:
 
 
 def review_migration(
-    m: CollectedMigration, *, pg_version: int, schema: Schema | None = None
+    m: CollectedMigration,
+    *,
+    pg_version: int,
+    schema: Schema | None = None,
+    backend: str = "postgresql",
+    server_version: str | None = None,
 ) -> MigrationReview:
     """Review one collected migration.
 
     ``schema`` carries what earlier migrations of the same review created or changed (see
-    ``review_migrations``); its relations count as pre-existing here.
+    ``review_migrations``); its relations count as pre-existing here. MySQL and SQLite
+    (``backend``, the collector's server version) are reviewed by ``bot.classify.dialects``.
     """
+    if backend != "postgresql":
+        return dialects.review_migration(
+            m, backend=backend, server_version=server_version, schema=schema
+        )
     schema = schema if schema is not None else Schema()
     schema.start_unit()
     analyzer = Analyzer(
         pg_version=pg_version, schema=schema, in_transaction=m.atomic, migration=True
     )
     operations = {op.index: op for op in m.operations}
-    traces = _aligned_traces(m)
     reviewed: list[_Reviewed] = []
     findings: list[Finding] = []
     held_before_op: dict[int, dict[str, str]] = {}
@@ -241,7 +258,7 @@ def review_migration(
             index=statement.index,
             sql=statement.sql,
             operation=op,
-            trace=traces[statement.index],
+            trace=statement.trace,
         )
         item.review.operation = statement.operation
         ctx = Context(migration=m, operation=op, sql=statement.sql, pg_version=pg_version)
@@ -270,37 +287,25 @@ def review_migration(
     )
 
 
-RAN_OTHER_SQL = "the statement run differs from the rendered one: "
-"""How the collector flags a trace taken while applying SQL other than the rendered statement
-(Django may order some statements differently between sqlmigrate and migrate)."""
-
-
-def _aligned_traces(m: CollectedMigration) -> dict[int, Trace | None]:
-    """Each statement's trace, moved to the statement whose SQL it actually ran."""
-    traces = {s.index: s.trace for s in m.statements}
-    flagged = {
-        s.index: s.trace.note.split(RAN_OTHER_SQL, 1)[1]
-        for s in m.statements
-        if s.trace and s.trace.note and RAN_OTHER_SQL in s.trace.note
-    }
-    if not flagged:
-        return traces
-    by_sql = {words(s.sql): s.index for s in m.statements}
-    for index in flagged:
-        traces[index] = None
-    for index, applied in flagged.items():
-        owner = by_sql.get(words(applied))
-        if owner is not None:
-            traces[owner] = next(s.trace for s in m.statements if s.index == index)
-    return traces
-
-
 def review_migrations(
-    migrations: list[CollectedMigration], *, pg_version: int
+    migrations: list[CollectedMigration],
+    *,
+    pg_version: int,
+    backend: str = "postgresql",
+    server_version: str | None = None,
 ) -> list[MigrationReview]:
     """Review migrations in order, each seeing the schema the earlier ones built."""
     schema = Schema()
-    return [review_migration(m, pg_version=pg_version, schema=schema) for m in migrations]
+    return [
+        review_migration(
+            m,
+            pg_version=pg_version,
+            schema=schema,
+            backend=backend,
+            server_version=server_version,
+        )
+        for m in migrations
+    ]
 
 
 def _merge(results: list[StaticResult]) -> StaticResult:
@@ -358,6 +363,7 @@ def _finding(
         safer=safer(rule.id, ctx, values),
         migration=f"{ctx.migration.app_label}.{ctx.migration.name}",
         statement=statement,
+        operation=ctx.operation.index if ctx.operation else None,
         file=ctx.migration.file,
     )
 

@@ -58,14 +58,21 @@ def assess(effect: Effect) -> Risk:
     """The risk of the locks and work alone (rules about other hazards add their own)."""
     if not effect.locks and not (effect.held and effect.work):
         return Risk.safe
-    blocked = effect.blocks
+    return rate(effect.blocks, rewrite=effect.rewrite, work=effect.work)
+
+
+def rate(blocked: Blocks, *, rewrite: bool, work: bool) -> Risk:
+    """What is blocked crossed with the work done meanwhile: the scale of every backend.
+
+    MySQL/MariaDB and SQLite verdicts, whose locks are not PostgreSQL's, are rated here too.
+    """
     if blocked == "reads":
-        if effect.rewrite:
+        if rewrite:
             return Risk.critical
-        return Risk.high if effect.work else Risk.low
+        return Risk.high if work else Risk.low
     if blocked == "writes":
-        return Risk.high if effect.work else Risk.low
-    return Risk.low if effect.work else Risk.safe
+        return Risk.high if work else Risk.low
+    return Risk.low if work else Risk.safe
 
 
 def verdict(source: str, effect: Effect, *, rules: list[str], hazards: list[Risk]) -> Verdict:

@@ -25,7 +25,8 @@ Family = Literal["lock", "hazard", "migration"]
 
 @dataclass(frozen=True)
 class Example:
-    lang: Literal["sql", "python"]
+    lang: Literal["sql", "mysql", "sqlite", "python"]
+    """sql is PostgreSQL's."""
     code: str
 
 
@@ -54,6 +55,10 @@ _FALLBACK = {
     "held": "a lock",
     "held_table": "a table",
     "version": "this version",
+    "operation": "the change",
+    "lock": "SHARED",
+    "algorithm": "INPLACE",
+    "how": "a copy",
 }
 
 
@@ -203,9 +208,7 @@ from django.contrib.postgres.operations import AddConstraintNotValid, ValidateCo
 operations = [
     AddConstraintNotValid(
         "order",
-        models.CheckConstraint(
-            condition=models.Q(total__gte=0), name="shop_order_total_positive"
-        ),
+        models.CheckConstraint(condition=models.Q(total__gte=0), name="shop_order_total_positive"),
     ),
 ]
 # migration 2: scans with SHARE UPDATE EXCLUSIVE, reads and writes go on
@@ -412,6 +415,7 @@ operations = [ValidateConstraint("order", "shop_order_total_positive")]""",
             """\
 # 0008_order_paid.py: the schema change alone, committed at once
 operations = [migrations.AddField("order", "paid", models.BooleanField(null=True))]
+
 
 # 0009_backfill_order_paid.py: the slow step in its own, non-atomic migration
 class Migration(migrations.Migration):
@@ -685,6 +689,182 @@ class Migration(migrations.Migration):
             """\
 operations = [
     migrations.RunSQL("SET LOCAL lock_timeout = '5s'", migrations.RunSQL.noop),
+    migrations.AddField(...),
+]""",
+        ),
+    ),
+    Rule(
+        id="MR-MYSQL-COPY-ALTER",
+        title="ALTER TABLE copies the whole table (ALGORITHM=COPY)",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "`{operation}` cannot be done in place: MySQL copies `{table}` row by row into a new "
+            "table (ALGORITHM=COPY, LOCK={lock}), then swaps the two."
+        ),
+        why=(
+            "Under LOCK=SHARED every INSERT, UPDATE and DELETE on the table waits for the whole "
+            "copy (reads go on); the copy needs the table's size again in free disk, and "
+            "replicas replay it only once it is done, lagging for as long."
+        ),
+        bad=Example("mysql", "ALTER TABLE shop_order MODIFY quantity bigint NOT NULL;"),
+        safe=Example(
+            "mysql",
+            "-- copy in the background while writes go on, outside the migration:\n"
+            "--   pt-online-schema-change --alter 'MODIFY quantity bigint NOT NULL' \\\n"
+            "--       D=shop,t=shop_order --execute        (or gh-ost)\n"
+            "-- then record the change in Django's state only (SeparateDatabaseAndState)",
+        ),
+    ),
+    Rule(
+        id="MR-MYSQL-ADD-FOREIGN-KEY",
+        title="Adding a foreign key copies the table (foreign_key_checks=1)",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "`{operation}` adds a foreign key with foreign_key_checks=1: MySQL copies `{table}` "
+            "(ALGORITHM=COPY, LOCK={lock}) to check every row against the referenced table."
+        ),
+        why=(
+            "Writes to the table wait for the whole copy. With foreign_key_checks=0 the "
+            "constraint is added in place, without a copy and with writes going on, but then "
+            "nothing checks the existing rows: check them first."
+        ),
+        bad=Example(
+            "mysql",
+            "ALTER TABLE lending_loan ADD CONSTRAINT lending_loan_customer_fk\n"
+            "    FOREIGN KEY (customer_id) REFERENCES shop_customer (id);",
+        ),
+        safe=Example(
+            "mysql",
+            "-- first, no orphan rows (this must return nothing):\n"
+            "SELECT l.id FROM lending_loan l LEFT JOIN shop_customer c ON c.id = l.customer_id\n"
+            "WHERE l.customer_id IS NOT NULL AND c.id IS NULL LIMIT 1;\n"
+            "SET SESSION foreign_key_checks = 0;\n"
+            "ALTER TABLE lending_loan ADD CONSTRAINT lending_loan_customer_fk\n"
+            "    FOREIGN KEY (customer_id) REFERENCES shop_customer (id),\n"
+            "    ALGORITHM=INPLACE, LOCK=NONE;\n"
+            "SET SESSION foreign_key_checks = 1;",
+        ),
+    ),
+    Rule(
+        id="MR-MYSQL-LOCKING-ALTER",
+        title="An in-place ALTER that still blocks writes (LOCK=SHARED)",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "`{operation}` runs in place (ALGORITHM={algorithm}), but MySQL cannot let writes "
+            "through meanwhile: it holds LOCK={lock} on `{table}` for the whole operation."
+        ),
+        why=(
+            "FULLTEXT and SPATIAL indexes, AUTO_INCREMENT columns, and rebuilds of tables that "
+            "have such indexes cannot run with LOCK=NONE: writes wait for as long as the table "
+            "takes to process."
+        ),
+        bad=Example(
+            "mysql", "ALTER TABLE shop_product ADD FULLTEXT INDEX shop_product_name_ft (name);"
+        ),
+        safe=Example(
+            "mysql",
+            "-- build it with an online schema change tool (gh-ost, pt-online-schema-change),\n"
+            "-- or when writes can wait; then record it with SeparateDatabaseAndState",
+        ),
+    ),
+    Rule(
+        id="MR-MYSQL-REBUILD",
+        title="ALTER TABLE rebuilds the table in place",
+        risk=Risk.low,
+        family="lock",
+        message=(
+            "`{operation}` rebuilds `{table}` in place (ALGORITHM=INPLACE, LOCK={lock}): reads "
+            "and writes go on, but every row is rewritten and every index rebuilt."
+        ),
+        why=(
+            "It runs as long as a copy of the table and needs that much free disk; replicas "
+            "apply it only once it is done on the primary, and lag for as long. Its exclusive "
+            "metadata lock, at the start and the end, waits for open transactions on the table."
+        ),
+        bad=Example(
+            "mysql",
+            "ALTER TABLE shop_order ADD COLUMN paid_at datetime(6) NULL,\n"
+            "    ADD INDEX shop_order_paid_at_idx (paid_at);",
+        ),
+        safe=Example(
+            "mysql",
+            "-- instant on its own (MySQL 8.0.12+, MariaDB 10.3+)\n"
+            "ALTER TABLE shop_order ADD COLUMN paid_at datetime(6) NULL;\n"
+            "-- builds the index without rebuilding the table\n"
+            "CREATE INDEX shop_order_paid_at_idx ON shop_order (paid_at);",
+        ),
+    ),
+    Rule(
+        id="MR-SQLITE-REWRITE",
+        title="A table is rewritten under SQLite's database write lock",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "`{table}` is rewritten ({how}) while the migration holds SQLite's write lock on the "
+            "whole database: no other connection writes to any table until it commits."
+        ),
+        why=(
+            "The rewrite takes as long as the table is big. Reads go on in WAL mode; in the "
+            "default rollback-journal mode they also wait once the rewrite outgrows the page "
+            "cache, and while it commits."
+        ),
+        bad=Example(
+            "sqlite",
+            'CREATE TABLE "new__shop_order" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,\n'
+            '    "quantity" bigint NOT NULL);\n'
+            'INSERT INTO "new__shop_order" ("id", "quantity")\n'
+            '    SELECT "id", "quantity" FROM "shop_order";\n'
+            'DROP TABLE "shop_order";\n'
+            'ALTER TABLE "new__shop_order" RENAME TO "shop_order";',
+        ),
+        safe=Example(
+            "sqlite",
+            "-- a nullable column without a default is added without a rewrite\n"
+            'ALTER TABLE "shop_order" ADD COLUMN "note" text NULL;\n'
+            "-- any other change of a large table: when writes can wait (a maintenance window)",
+        ),
+    ),
+    Rule(
+        id="MR-SQLITE-INDEX",
+        title="CREATE INDEX reads the table under SQLite's database write lock",
+        risk=Risk.high,
+        family="lock",
+        message=(
+            "Building an index on `{table}` reads every row while the migration holds SQLite's "
+            "write lock on the whole database."
+        ),
+        why="No other connection writes to any table until the index is built and committed.",
+        bad=Example("sqlite", 'CREATE INDEX "shop_order_status_idx" ON "shop_order" ("status");'),
+        safe=Example(
+            "sqlite",
+            "-- build it when writes can wait, in a migration of its own, so that the lock ends\n"
+            "-- as soon as the index is built",
+        ),
+    ),
+    Rule(
+        id="MR-MYSQL-NO-LOCK-WAIT-TIMEOUT",
+        title="ALTER TABLE without a lock_wait_timeout",
+        risk=Risk.low,
+        family="migration",
+        message=(
+            "The migration alters {tables} with no `lock_wait_timeout` set: each ALTER waits "
+            "for the table's metadata lock behind every open transaction that used the table "
+            "(for up to a year, the default), and every query on the table queues behind it."
+        ),
+        why=(
+            "One long transaction, or a session idle in one, stops all traffic on the table "
+            "while the ALTER waits. With a short lock_wait_timeout the migration fails fast and "
+            "can be retried."
+        ),
+        bad=Example("python", "operations = [migrations.AddField(...)]  # waits up to a year"),
+        safe=Example(
+            "python",
+            """\
+operations = [
+    migrations.RunSQL("SET SESSION lock_wait_timeout = 5", migrations.RunSQL.noop),
     migrations.AddField(...),
 ]""",
         ),

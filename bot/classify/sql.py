@@ -36,8 +36,13 @@ def _lead(piece: sqlparse.sql.Statement) -> int:
     return offset
 
 
-def split(text: str) -> list[Parsed]:
-    parsed: list[Parsed] = []
+def pieces(text: str) -> list[tuple[str, int]]:
+    """The statements of ``text`` as sqlparse splits them, each with the line it starts on.
+
+    Any dialect: MySQL and SQLite statements are split here too, and read by their own
+    classifiers.
+    """
+    found: list[tuple[str, int]] = []
     offset = 0
     for piece in sqlparse.parse(text):
         raw = str(piece)
@@ -45,9 +50,14 @@ def split(text: str) -> list[Parsed]:
         offset += len(raw)
         lead = _lead(piece)
         statement = raw[lead:].strip()
-        if not statement:
-            continue
-        line = text.count("\n", 0, start + lead) + 1
+        if statement:
+            found.append((statement, text.count("\n", 0, start + lead) + 1))
+    return found
+
+
+def split(text: str) -> list[Parsed]:
+    parsed: list[Parsed] = []
+    for statement, line in pieces(text):
         item = Parsed(sql=statement, line=line)
         try:
             item.nodes = [s.stmt for s in parse_sql(statement)]

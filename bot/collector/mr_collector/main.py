@@ -23,8 +23,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import migrate, project, rawsql, trace
-from .cluster import scratch
+from . import backends, migrate, project, rawsql, trace
 from .errors import CollectorError
 
 EXIT_OK, EXIT_FATAL = 0, 2
@@ -89,6 +88,7 @@ def empty_output(mode: object) -> dict[str, Any]:
             "python_version": platform.python_version(),
             "backend": "postgresql",
             "server_version_num": None,
+            "server_version": None,
             "database": "",
             "migrations": [],
             "errors": [],
@@ -105,18 +105,26 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
     module = project.settings_module(request.get("settings"), django_root)
     django = project.import_settings(module, django_root)
     output["django_version"] = django.get_version()
-    with scratch(request.get("database_url"), request.get("pg_bin")) as (url, where):
+    settings_file = _relative(project.module_file(module), repo_root)
+    engine, vendor = project.default_engine(django_root, settings_file)
+    output["backend"] = vendor
+    backends.check_url(vendor, engine, request.get("database_url"), settings_file)
+    with backends.scratch(vendor, request.get("database_url"), request.get("pg_bin")) as (
+        url,
+        where,
+    ):
         output["database"] = where
-        project.point_default_at(url)
+        project.point_default_at(url, engine, vendor)
         from django.db import connection, connections
 
         tracer = None
         try:
             _setup(django, repo_root)
             connection.ensure_connection()
-            output["server_version_num"] = connection.pg_version
+            version = backends.server_version(vendor, connection)
+            output["server_version_num"], output["server_version"] = version
             if request.get("trace", True):
-                tracer = trace.Tracer(connection.connection, url)
+                tracer = backends.tracer(vendor, connection, url)
             collection = _load(repo_root, connection, tracer)
             collection.run(request["files"])
             output["migrations"] = collection.migrations
@@ -164,6 +172,15 @@ def _blame(exc: BaseException, repo_root: Path) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def _relative(path: str | None, repo_root: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(repo_root))
+    except ValueError:
+        return path
 
 
 def _reserve_stdout() -> TextIO:

@@ -7,7 +7,12 @@ look up real constraint names there. Each new migration is then applied for real
 one's introspection sees its effect, and that run is what the tracer watches.
 
 Statements are attributed to operations by standing in for each operation (``Step``) and for
-the schema editor's ``execute`` while Django's own code does the work.
+the schema editor's ``execute`` while Django's own code does the work. Applying may run an
+operation's statements in another order than rendering wrote them (a RenameModel with several
+foreign keys pointing at the table: the order of related models differs between the two project
+states), so each statement run is matched to its rendered twin by its SQL, written the way
+``collect_sql`` writes it, within its operation; a statement with no twin is kept on its
+operation (``executed_only``) with the SQL that ran.
 """
 
 from __future__ import annotations
@@ -22,12 +27,27 @@ from . import operations, trace
 from .errors import CollectorError
 
 Key = tuple[str, str]
+NOT_RUN = (
+    "not traced: migrate runs other SQL for this operation than sqlmigrate prints (sqlmigrate "
+    "reads the database as it is before the migration, migrate as each operation leaves it); "
+    "the JSON report lists what ran under the operation's executed_only"
+)
 
 
 class Recorder:
-    """What one run of a migration did: statements, their operations, and traces."""
+    """What one run of a migration did: statements, their operations, and traces.
 
-    def __init__(self, migration: Any, connection: Any, tracer: trace.Tracer | None = None):
+    ``rendered`` lists the (operation, SQL) of the statements rendering wrote: applying files
+    each trace under the one it ran.
+    """
+
+    def __init__(
+        self,
+        migration: Any,
+        connection: Any,
+        tracer: trace.Tracer | None = None,
+        rendered: list[tuple[int | None, str]] | None = None,
+    ):
         self.migration = migration
         self.connection = connection
         self.tracer = tracer
@@ -40,9 +60,13 @@ class Recorder:
         self.deferred: list[Any] = []
         self.statements: list[tuple[int | None, str]] = []
         self.collected: list[str] = []
-        self.in_statement = False
-        self.applied_sql: list[str] = []
+        # The editor executing a statement of an operation, and that operation.
+        self.running: tuple[Any, int | None] | None = None
+        self.waiting: dict[tuple[int | None, str], list[int]] = {}
+        for index, statement in enumerate(rendered or []):
+            self.waiting.setdefault(statement, []).append(index)
         self.traces: dict[int, dict[str, Any]] = {}
+        self.executed_only: dict[int | None, list[dict[str, Any]]] = {}
         self.operation_traces: dict[int, list[dict[str, Any]]] = {}
 
     def steps(self) -> Any:
@@ -61,11 +85,11 @@ class Recorder:
             def execute(self, sql: Any, params: Any = ()) -> None:
                 operation = recorder.owners.get(id(sql), recorder.operation)
                 # A RunPython may use the editor too; sqlmigrate never shows that SQL.
-                recorder.in_statement = not recorder.in_python()
+                recorder.running = None if recorder.in_python() else (self, operation)
                 try:
                     super().execute(sql, params)
                 finally:
-                    recorder.in_statement = False
+                    recorder.running = None
                 if self.collect_sql:
                     recorder.statements.append((operation, self.collected_sql[-1]))
 
@@ -74,35 +98,49 @@ class Recorder:
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         """Django's execute wrapper: every query of the connection passes here while applying."""
         assert self.tracer is not None
-        if not self.in_statement and not self.in_python():
+        if self.running is None and not self.in_python():
             return execute(sql, params, many, context)
 
         returned: list[Any] = []
 
-        def run() -> int:
-            returned.append(execute(sql, params, many, context))
+        # The MySQL probe runs the statement with ALGORITHM/LOCK clauses added: ``statement``.
+        def run(statement: str = sql) -> int:
+            returned.append(execute(statement, params, many, context))
             return int(context["cursor"].rowcount)
 
         in_transaction = self.connection.in_atomic_block or not self.connection.get_autocommit()
-        index = None
-        if self.in_statement:
-            index = len(self.applied_sql)
-            self.applied_sql.append(sql)
+        statement = None
+        if self.running is not None:
+            editor, operation = self.running
+            statement = (operation, as_collected(editor, sql, params))
+        index = self.claim(statement)
         try:
             traced = self.tracer.trace(index, sql, run, in_transaction=in_transaction)
         except Exception as exc:
-            self._keep(index, trace.static_only(f"failed on the scratch database: {exc}"))
+            self._keep(
+                index, statement, trace.static_only(f"failed on the scratch database: {exc}")
+            )
             raise
-        self._keep(index, traced)
+        self._keep(index, statement, traced)
         return returned[-1]
+
+    def claim(self, statement: tuple[int | None, str] | None) -> int | None:
+        """The index of the first rendered statement not yet run with this operation and SQL."""
+        waiting = self.waiting.get(statement) if statement is not None else None
+        return waiting.pop(0) if waiting else None
 
     def in_python(self) -> bool:
         """Whether an operation that is not SQL (a RunPython) is running."""
         return self.operation is not None and not self.infos[self.operation]["reduces_to_sql"]
 
-    def _keep(self, index: int | None, traced: dict[str, Any]) -> None:
+    def _keep(
+        self, index: int | None, statement: tuple[int | None, str] | None, traced: dict[str, Any]
+    ) -> None:
         if index is not None:
             self.traces[index] = traced
+        elif statement is not None:
+            operation, sql = statement
+            self.executed_only.setdefault(operation, []).append({**traced, "executed_sql": sql})
         elif self.operation is not None:
             self.operation_traces.setdefault(self.operation, []).append(traced)
 
@@ -146,6 +184,18 @@ class Step:
             states = (from_state, to_state) if schema_editor.collect_sql else None
         finally:
             self._recorder.operation_finished(self._index, schema_editor, app_label, states)
+
+
+def as_collected(editor: Any, sql: str, params: Any) -> str:
+    """A query the editor runs, written as its ``collect_sql`` mode writes it for sqlmigrate.
+
+    This is ``BaseDatabaseSchemaEditor.execute``'s own rendering, applied to what it passes the
+    cursor, so a statement run and its rendered twin compare equal.
+    """
+    ending = "" if sql.rstrip().endswith(";") else ";"
+    if params is not None:
+        sql = sql % tuple(map(editor.quote_value, params))
+    return sql + ending
 
 
 def render(loader: Any, migration: Any, connection: Any) -> Recorder:
@@ -344,7 +394,7 @@ class Collection:
             )
             if operation is not None:
                 rendered.infos[operation]["statements"].append(index)
-        recorder = Recorder(migration, self.connection, self.tracer)
+        recorder = Recorder(migration, self.connection, self.tracer, rendered.statements)
         try:
             self.state = apply(self.state, recorder)
         except Exception as exc:
@@ -375,19 +425,18 @@ def _failed(
 
 
 def _attach_traces(result: dict[str, Any], recorder: Recorder, *, finished: bool) -> None:
-    """Put each statement's trace on it, and each RunPython's on its operation."""
+    """Put each statement's trace on it, each RunPython's on its operation, and each statement
+    run that sqlmigrate does not show on the operation that ran it."""
     if recorder.tracer is None:
         return
     statements = result["statements"]
     for index, traced in recorder.traces.items():
-        if index >= len(statements):
-            continue
-        applied, rendered = recorder.applied_sql[index], statements[index]["sql"]
-        if rendered not in (applied, applied + ";"):
-            note = f"the statement run differs from the rendered one: {applied}"
-            traced["note"] = "; ".join(filter(None, [traced.get("note"), note]))
         statements[index]["trace"] = traced
+    for statement in statements if finished else []:
+        if statement["trace"] is None:
+            statement["trace"] = trace.static_only(NOT_RUN)
     for index, info in enumerate(result["operations"]):
+        info["executed_only"] = recorder.executed_only.get(index, [])
         traces = recorder.operation_traces.get(index, [])
         if not info["reduces_to_sql"] and (traces or finished):
             info["trace"] = trace.merge(traces)

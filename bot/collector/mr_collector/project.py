@@ -2,8 +2,8 @@
 
 The project's settings decide which apps and migration modules exist, so they are imported as
 the project would (``manage.py`` names the module; it is parsed, never run). Only the ``default``
-database is replaced, before Django opens any connection; other aliases keep their settings and
-are never connected to by the collector.
+database is replaced, before Django opens any connection, by a scratch database of the backend
+its ENGINE names; other aliases keep their settings and are never connected to by the collector.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import db
+from . import db, mysql, sqlite
 from .errors import CollectorError
 
 POSTGRESQL_ENGINE = "django.db.backends.postgresql"
@@ -104,7 +104,7 @@ def import_settings(module: str, django_root: Path) -> Any:
     except Exception as exc:
         raise CollectorError(
             f"the settings module {module} cannot be imported: {type(exc).__name__}: {exc}",
-            file=_module_file(module),
+            file=module_file(module),
             hint="check --settings and that the project's requirements are installed in "
             f"{sys.executable}; the settings must import without a database or network",
             detail=traceback.format_exc(),
@@ -112,28 +112,69 @@ def import_settings(module: str, django_root: Path) -> Any:
     return django
 
 
-def point_default_at(url: str) -> str:
-    """Replace the default database by ``url``; return the ENGINE kept.
+def default_engine(django_root: Path, settings_file: str | None) -> tuple[str, str]:
+    """The ENGINE the default database is rendered with, and its vendor.
 
-    A PostgreSQL-family ENGINE (PostGIS, a wrapper around Django's backend) is kept so the SQL
-    is rendered by the backend the project really uses; any other becomes Django's PostgreSQL.
+    The ENGINE itself is kept (PostGIS, GIS MySQL, a wrapper around Django's backend), so the SQL
+    is rendered by the backend the project really uses, when its vendor is postgresql, mysql or
+    sqlite; any other ENGINE (Oracle, a third-party backend) becomes Django's PostgreSQL.
     """
     from django.conf import settings
     from django.db.utils import load_backend
 
-    databases = settings.DATABASES
-    engine = (databases.get("default") or {}).get("ENGINE") or POSTGRESQL_ENGINE
+    engine = (settings.DATABASES.get("default") or {}).get("ENGINE") or POSTGRESQL_ENGINE
+    if "mysql" in engine and installs_pymysql(django_root / "manage.py"):
+        try:
+            import pymysql
+        except ImportError:
+            pass  # loading the backend says what is missing
+        else:
+            pymysql.install_as_MySQLdb()
     try:
-        is_postgresql = load_backend(engine).DatabaseWrapper.vendor == "postgresql"
-    except Exception:
-        is_postgresql = False
-    if not is_postgresql:
-        engine = POSTGRESQL_ENGINE
-    databases["default"] = db.django_settings(url, engine)
-    return engine
+        vendor = load_backend(engine).DatabaseWrapper.vendor
+    except Exception as exc:
+        if "mysql" in engine:
+            raise CollectorError(
+                f"the default database's ENGINE {engine} cannot be loaded: "
+                f"{type(exc).__name__}: {exc}",
+                file=settings_file,
+                hint="install the MySQL driver the project uses in its environment "
+                "(mysqlclient, or PyMySQL with pymysql.install_as_MySQLdb() in its settings or "
+                "manage.py), or pass --python with the project's interpreter",
+            ) from exc
+        vendor = None
+    if vendor in ("mysql", "sqlite"):
+        return engine, vendor
+    return (engine if vendor == "postgresql" else POSTGRESQL_ENGINE), "postgresql"
 
 
-def _module_file(module: str) -> str | None:
+def installs_pymysql(manage_py: Path) -> bool:
+    """Whether ``manage.py`` calls ``pymysql.install_as_MySQLdb()``, read from its syntax tree."""
+    try:
+        tree = ast.parse(manage_py.read_text(), filename=str(manage_py))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return any(
+        isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "install_as_MySQLdb"
+        for node in ast.walk(tree)
+    )
+
+
+def point_default_at(url: str, engine: str, vendor: str) -> None:
+    """Replace the default database by the scratch database at ``url``, with ``engine``."""
+    from django.conf import settings
+
+    databases = settings.DATABASES
+    if vendor == "mysql":
+        options = (databases.get("default") or {}).get("OPTIONS") or {}
+        databases["default"] = mysql.django_settings(url, engine, options)
+    elif vendor == "sqlite":
+        databases["default"] = {"ENGINE": engine, "NAME": sqlite.path_of(url)}
+    else:
+        databases["default"] = db.django_settings(url, engine)
+
+
+def module_file(module: str) -> str | None:
     import importlib.util
 
     try:

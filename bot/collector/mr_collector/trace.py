@@ -56,11 +56,19 @@ LOCK_MODES = [
     "ExclusiveLock",
     "AccessExclusiveLock",
 ]
-# Statements PostgreSQL refuses to run inside a transaction block.
+# Statements PostgreSQL refuses to run inside a transaction block, read from their code only.
 OWN_SESSION = re.compile(
     r"\bCONCURRENTLY\b|^\s*(VACUUM|ALTER\s+SYSTEM|(CREATE|DROP)\s+(DATABASE|TABLESPACE))\b",
     re.IGNORECASE,
 )
+# Where a comment, a string constant or a quoted identifier starts, as PostgreSQL's lexer reads
+# them (standard_conforming_strings on): their text is not code.
+NOT_CODE = re.compile(r"--|/\*|(?<![\w$])[Ee]'|'|\"|(?<![\w$])\$(?:[A-Za-z_]\w*)?\$")
+QUOTED_END = {
+    "'": re.compile(r"(?:[^']|'')*'"),
+    '"': re.compile(r'(?:[^"]|"")*"'),
+    "e'": re.compile(r"(?:[^'\\]|\\.|'')*'", re.DOTALL),
+}
 ACTIVE_SQL_TRANSACTION = "25001"
 OBSERVE_SECONDS = 30.0
 POLL_SECONDS = 0.005
@@ -116,7 +124,41 @@ IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
 
 
 def needs_own_session(sql: str) -> bool:
-    return bool(OWN_SESSION.search(sql))
+    return bool(OWN_SESSION.search(code_of(sql)))
+
+
+def code_of(sql: str) -> str:
+    """``sql`` with every comment, string constant and quoted identifier made a space.
+
+    A statement that says CONCURRENTLY in a comment or a string runs in a transaction all the
+    same; the collector has no SQL parser of its own to ask (it runs in the project's Python).
+    """
+    parts: list[str] = []
+    position = 0
+    while start := NOT_CODE.search(sql, position):
+        parts += [sql[position : start.start()], " "]
+        position = _end_of(sql, start.group(), start.end())
+    return "".join([*parts, sql[position:]])
+
+
+def _end_of(sql: str, opener: str, position: int) -> int:
+    """Where the comment, constant or identifier that ``opener`` starts at ``position`` ends."""
+    if opener == "--":
+        end = sql.find("\n", position)
+    elif opener == "/*":  # block comments nest
+        depth, end = 1, position
+        while depth and end >= 0:
+            end = min((i for i in (sql.find("/*", end), sql.find("*/", end)) if i >= 0), default=-1)
+            if end >= 0:
+                depth += 1 if sql.startswith("/*", end) else -1
+                end += 2
+    elif opener.startswith("$"):
+        end = sql.find(opener, position)
+        end = end + len(opener) if end >= 0 else -1
+    else:
+        match = QUOTED_END[opener.lower()].match(sql, position)
+        end = match.end() if match else -1
+    return len(sql) if end < 0 else end
 
 
 @dataclass

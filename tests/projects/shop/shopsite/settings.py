@@ -1,7 +1,8 @@
 """Settings of the collector's test project.
 
-The default database is SQLite, which the collector must replace by its scratch PostgreSQL;
-SHOP_DATABASE_URL switches it to PostgreSQL for running ``manage.py sqlmigrate`` in the tests.
+The default database is PostgreSQL on a server that needs not exist: the collector replaces it by
+its scratch database. SHOP_DATABASE_URL points it at a server for running ``manage.py sqlmigrate``
+in the tests.
 The "legacy" alias points at a port nothing listens on: connecting to it would fail the run.
 MR_TEST_ENV_DUMP names a file to write this process's environment to.
 """
@@ -11,14 +12,13 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "collector-tests"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = ["catalog", "broken", "ledger", "audit"]
 
 DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"},
+    "default": {"ENGINE": "django.db.backends.postgresql", "NAME": "shop"},
     "legacy": {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": "legacy",
