@@ -104,3 +104,22 @@ def test_analyze_reviews_a_repository_on_sqlite(
     assert "Migration review on SQLite: 4 high-risk migrations of 4" in markdown
     assert "Static analysis only" in markdown and "rules for SQLite" in markdown
     assert "MR-SQLITE-REWRITE" in markdown
+
+
+def test_database_url_in_the_environment_picks_the_backend_of_such_settings(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings that read DATABASE_URL fall back to SQLite without it; with it set to a
+    PostgreSQL URL the review runs on PostgreSQL (on a scratch database, not that URL's)."""
+    files = [migration_file("inventory", "0003_item_color")]
+    settings = "kiosk.settings_env"
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    local = collect(KIOSK, files, python=None, settings=settings, database_url=None)
+    assert local.backend == "sqlite"
+    monkeypatch.setenv("DATABASE_URL", "postgres://nowhere.invalid/production")
+    deployed = collect(KIOSK, files, python=None, settings=settings, database_url=pg_url)
+    assert deployed.backend == "postgresql"
+    [migration] = deployed.migrations
+    assert migration.error is None
+    assert migration.sqlmigrate.startswith("BEGIN;")
+    assert "nowhere.invalid" not in deployed.database
