@@ -696,12 +696,20 @@ def _reverse(ctx: Context, values: dict[str, str]) -> str | None:
     )
 
 
+PROJECT_WIDE_TIMEOUT = (
+    "\n\nOr once for every migration: migrate with settings whose database entry has "
+    '`"OPTIONS": {"options": "-c lock_timeout=5s"}` and give the review that settings module '
+    "(`--settings`), so the trace sees the timeout in effect."
+)
+
+
 def _lock_timeout(ctx: Context, values: dict[str, str]) -> str | None:
     if ctx.migration.atomic:
         return (
             "Fail fast instead of queueing traffic: make this the first operation (it lasts "
             "until the migration commits), and retry the deploy if it times out:\n\n"
             + _py("migrations.RunSQL(\"SET LOCAL lock_timeout = '5s'\", migrations.RunSQL.noop)")
+            + PROJECT_WIDE_TIMEOUT
         )
     return (
         "Fail fast instead of queueing traffic (a non-atomic migration keeps the setting for "
@@ -711,6 +719,7 @@ def _lock_timeout(ctx: Context, values: dict[str, str]) -> str | None:
             "# ... your operations ...\n"
             'migrations.RunSQL("RESET lock_timeout", migrations.RunSQL.noop),'
         )
+        + PROJECT_WIDE_TIMEOUT
     )
 
 

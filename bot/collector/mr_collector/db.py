@@ -71,9 +71,17 @@ def server_address(url: str) -> str:
     return f"{host}:{parts.port or 5432}"
 
 
-def django_settings(url: str, engine: str) -> dict[str, Any]:
-    """A Django ``DATABASES`` entry for ``url``; its query parameters become OPTIONS."""
+# OPTIONS of the project's own database entry that shape the session rather than say where the
+# server is: libpq's ``options`` carries ``-c lock_timeout=...``, which decides whether a
+# migration queues behind a long query, so the scratch database must run with it too.
+SESSION_OPTIONS = ("options", "isolation_level")
+
+
+def django_settings(url: str, engine: str, project: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A Django ``DATABASES`` entry for ``url``: its query parameters become OPTIONS, after the
+    session OPTIONS of the ``project``'s own entry."""
     parts = urlsplit(url)
+    kept = {key: value for key, value in (project or {}).items() if key in SESSION_OPTIONS}
     return {
         "ENGINE": engine,
         "NAME": database_name(url),
@@ -81,5 +89,5 @@ def django_settings(url: str, engine: str) -> dict[str, Any]:
         "PASSWORD": unquote(parts.password or ""),
         "HOST": unquote(parts.hostname or ""),
         "PORT": str(parts.port or ""),
-        "OPTIONS": dict(parse_qsl(parts.query)),
+        "OPTIONS": {**kept, **dict(parse_qsl(parts.query))},
     }

@@ -165,13 +165,13 @@ def point_default_at(url: str, engine: str, vendor: str) -> None:
     from django.conf import settings
 
     databases = settings.DATABASES
+    options = (databases.get("default") or {}).get("OPTIONS") or {}
     if vendor == "mysql":
-        options = (databases.get("default") or {}).get("OPTIONS") or {}
         databases["default"] = mysql.django_settings(url, engine, options)
     elif vendor == "sqlite":
         databases["default"] = {"ENGINE": engine, "NAME": sqlite.path_of(url)}
     else:
-        databases["default"] = db.django_settings(url, engine)
+        databases["default"] = db.django_settings(url, engine, options)
 
 
 def module_file(module: str) -> str | None:
