@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +24,6 @@ from bot.collect import collect
 from bot.collector.mr_collector.errors import CollectorError
 from bot.collector.mr_collector.mysql import SCRATCH_PREFIX, ScratchDatabase
 from bot.collector.mr_collector.probe import Prober
-from bot.collector.mr_collector.project import installs_pymysql
 from bot.errors import ReviewError
 from bot.models import CollectorOutput, MigrationReview, Report
 from bot.render import render_markdown
@@ -362,9 +363,21 @@ def test_the_probe_falls_back_to_the_statement_as_written(mysql_url: str) -> Non
             connection.close()
 
 
-def test_pymysql_installed_by_manage_py_is_recognised(tmp_path: Path) -> None:
-    manage_py = tmp_path / "manage.py"
-    manage_py.write_text("import pymysql\n\npymysql.install_as_MySQLdb()\n", encoding="utf-8")
-    assert installs_pymysql(manage_py)
-    manage_py.write_text((KIOSK / "manage.py").read_text(), encoding="utf-8")
-    assert not installs_pymysql(manage_py)
+def test_pymysql_stands_in_for_a_missing_mysqlclient(mysql_url: str) -> None:
+    """A project written for mysqlclient, reviewed where only PyMySQL is installed (the
+    action's image has no compiler to build mysqlclient)."""
+    collector_python = subprocess.run(
+        [sys.executable, "-I", "-c", "import MySQLdb"], capture_output=True, check=False
+    )
+    assert collector_python.returncode != 0, "mysqlclient is installed: nothing stands in"
+    output = collect(
+        KIOSK,
+        [migration_file("inventory", "0003_item_color")],
+        python=None,
+        settings="kiosk.settings_mysqlclient",
+        database_url=server_url(mysql_url),
+    )
+    assert output.backend == "mysql"
+    [migration] = output.migrations
+    assert migration.error is None, migration.error
+    assert "ALTER TABLE `inventory_item` ADD COLUMN `color`" in migration.sqlmigrate

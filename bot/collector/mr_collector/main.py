@@ -106,7 +106,7 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
     django = project.import_settings(module, django_root)
     output["django_version"] = django.get_version()
     settings_file = _relative(project.module_file(module), repo_root)
-    engine, vendor = project.default_engine(django_root, settings_file)
+    engine, vendor = project.default_engine(settings_file)
     output["backend"] = vendor
     backends.check_url(vendor, engine, request.get("database_url"), settings_file)
     with backends.scratch(vendor, request.get("database_url"), request.get("pg_bin")) as (

@@ -112,7 +112,7 @@ def import_settings(module: str, django_root: Path) -> Any:
     return django
 
 
-def default_engine(django_root: Path, settings_file: str | None) -> tuple[str, str]:
+def default_engine(settings_file: str | None) -> tuple[str, str]:
     """The ENGINE the default database is rendered with, and its vendor.
 
     The ENGINE itself is kept (PostGIS, GIS MySQL, a wrapper around Django's backend), so the SQL
@@ -123,13 +123,8 @@ def default_engine(django_root: Path, settings_file: str | None) -> tuple[str, s
     from django.db.utils import load_backend
 
     engine = (settings.DATABASES.get("default") or {}).get("ENGINE") or POSTGRESQL_ENGINE
-    if "mysql" in engine and installs_pymysql(django_root / "manage.py"):
-        try:
-            import pymysql
-        except ImportError:
-            pass  # loading the backend says what is missing
-        else:
-            pymysql.install_as_MySQLdb()
+    if "mysql" in engine:
+        stand_in_for_mysqlclient()
     try:
         vendor = load_backend(engine).DatabaseWrapper.vendor
     except Exception as exc:
@@ -148,16 +143,21 @@ def default_engine(django_root: Path, settings_file: str | None) -> tuple[str, s
     return (engine if vendor == "postgresql" else POSTGRESQL_ENGINE), "postgresql"
 
 
-def installs_pymysql(manage_py: Path) -> bool:
-    """Whether ``manage.py`` calls ``pymysql.install_as_MySQLdb()``, read from its syntax tree."""
+def stand_in_for_mysqlclient() -> None:
+    """Let PyMySQL serve as ``MySQLdb`` when mysqlclient is missing.
+
+    mysqlclient needs a compiler and the client headers to install, which the action's image
+    does not carry; Django's MySQL backend renders the same SQL through either driver, so a
+    project that lists mysqlclient can be reviewed with PyMySQL installed in its place.
+    """
     try:
-        tree = ast.parse(manage_py.read_text(), filename=str(manage_py))
-    except (OSError, SyntaxError, ValueError):
-        return False
-    return any(
-        isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "install_as_MySQLdb"
-        for node in ast.walk(tree)
-    )
+        import MySQLdb  # noqa: F401
+    except ImportError:
+        try:
+            import pymysql
+        except ImportError:
+            return  # loading the backend then says what is missing
+        pymysql.install_as_MySQLdb()
 
 
 def point_default_at(url: str, engine: str, vendor: str) -> None:
