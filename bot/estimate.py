@@ -112,6 +112,9 @@ def estimate_migration(
     """Fill each statement's impact and the migration's worst one (the longest blocking).
 
     On MySQL every DDL statement commits on its own: nothing is held until the migration ends.
+    What ``migrate`` runs beyond sqlmigrate's output (``m.unrendered``) is sized alike and
+    queues behind any lock the migration takes; its place among the statements is not known
+    here, so it gets no held-until-commit note and adds nothing to the others' durations.
     """
     holds = m.atomic and backend != "mysql"
     created: set[str] = set()
@@ -128,10 +131,19 @@ def estimate_migration(
             for lock in statement.final.locks:
                 name = _norm(lock.relation)
                 held[name] = max(held.get(name, 0), _level(lock.mode))
+    extra: list[Impact] = []
+    for statement in m.unrendered:
+        work = work_of(statement) if backend == "postgresql" else work_of_verdict(statement)
+        sized = _sized(statement, work, stats, created)
+        queues = sized.lock is not None and _level(sized.lock.mode) > held.get(sized.table or "", 0)
+        statement.impact = _impact(statement, work, sized, queues=queues)
+        statement.impact.summary = summary(statement.impact, work, sized, stats, None)
+        extra.append(statement.impact)
     held = _hold_until_commit([impact for impact, _, _ in planned]) if holds else {}
     for n, (impact, work, sized) in enumerate(planned):
         impact.summary = summary(impact, work, sized, stats, held.get(n))
-    m.impact = max((impact for impact, _, _ in planned), key=severity, default=None)
+    impacts = [impact for impact, _, _ in planned] + extra
+    m.impact = max(impacts, key=severity, default=None)
 
 
 def work_of(statement: StatementReview) -> Work:

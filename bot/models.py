@@ -334,6 +334,11 @@ class MigrationReview(Model):
     atomic: bool
     operations: list[OperationInfo] = Field(default_factory=list)
     statements: list[StatementReview] = Field(default_factory=list)
+    unrendered: list[StatementReview] = Field(
+        default_factory=list,
+        description="What migrate runs that sqlmigrate does not print (OperationInfo."
+        "executed_only), reviewed like statements; index counts within this list.",
+    )
     sqlmigrate: str = ""
     findings: list[Finding] = Field(default_factory=list)
     risk: Risk = Risk.safe

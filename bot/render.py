@@ -171,10 +171,11 @@ def not_reviewed(report: Report) -> list[str]:
 
 
 def worst_statement(migration: MigrationReview) -> StatementReview | None:
-    """The first of the riskiest statements, the one a reader should look at first."""
-    if not migration.statements:
-        return None
-    return max(migration.statements, key=lambda s: (s.final.risk, -s.index))
+    """The first of the riskiest statements, the one a reader should look at first: a printed
+    one, unless what only ``migrate`` runs (``unrendered``) is riskier."""
+    ranked = [(s.final.risk, 1, -s.index, s) for s in migration.statements]
+    ranked += [(s.final.risk, 0, -s.index, s) for s in migration.unrendered]
+    return max(ranked, key=lambda item: item[:3])[3] if ranked else None
 
 
 def table_of(migration: MigrationReview) -> str | None:

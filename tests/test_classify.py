@@ -852,3 +852,96 @@ def test_an_empty_value_fills_its_placeholder_with_nothing() -> None:
 
     assert fill("inside the deploy{where}.", {"where": ""}) == "inside the deploy."
     assert fill("on {table}", {}) != "on {table}"
+
+
+# -- what migrate runs that sqlmigrate does not print ----------------------------------------
+
+
+def _executed_only_migration(*executed: Trace) -> CollectedMigration:
+    op = _op(
+        0,
+        "AlterField",
+        "Alter field code on order",
+        model="order",
+        table="shop_order",
+        executed_only=list(executed),
+    )
+    first = Trace(method="transaction", locks=[_lock("shop_order", "AccessExclusiveLock")])
+    return _migration(
+        [("ALTER TABLE shop_order ALTER COLUMN code DROP DEFAULT;", 0)], [op], traces=[first]
+    )
+
+
+def test_sql_only_migrate_runs_is_classified_and_counts_towards_the_risk() -> None:
+    rewrite = Trace(
+        method="transaction",
+        held=[_lock("shop_order", "AccessExclusiveLock", since_statement=0)],
+        rewritten=["shop_order"],
+        scanned=["shop_order"],
+        executed_sql="ALTER TABLE shop_order ALTER COLUMN code TYPE varchar(30);",
+    )
+    schema = "CREATE TABLE shop_order (id int, code varchar(10));"
+    plain = review_migration(_executed_only_migration(), pg_version=17, schema=_schema(schema))
+    review = review_migration(
+        _executed_only_migration(rewrite), pg_version=17, schema=_schema(schema)
+    )
+    assert plain.unrendered == [] and plain.risk == Risk.low
+    assert review.statements == plain.statements
+    (extra,) = review.unrendered
+    assert (extra.index, extra.operation, extra.sql) == (0, 0, rewrite.executed_sql)
+    assert not extra.static.rewrite and extra.final.source == "traced" and extra.final.rewrite
+    assert extra.final.risk == Risk.critical
+    assert extra.disagreements == ["rewrite: static no, traced yes", "scan: static no, traced yes"]
+    assert review.risk == Risk.critical
+    (unrendered,) = [f for f in review.findings if f.rule == "MR-UNRENDERED-SQL"]
+    assert (unrendered.risk, unrendered.operation, unrendered.statement) == (Risk.critical, 0, None)
+    assert "`ALTER TABLE shop_order ALTER COLUMN code TYPE varchar(30);`" in unrendered.message
+    assert "ACCESS EXCLUSIVE on `shop_order`" in unrendered.message
+    assert "Alter field code on order" in (unrendered.safer or "")
+
+
+def test_sql_only_migrate_runs_without_a_trace_keeps_the_static_verdict_and_its_findings() -> None:
+    index = "CREATE INDEX shop_order_status_idx ON shop_order (status);"
+    untraced = Trace(method="static-only", note="not traced", executed_sql=index)
+    harmless = Trace(
+        method="transaction", executed_sql="ALTER SEQUENCE shop_order_id_seq AS bigint;"
+    )
+    review = review_migration(
+        _executed_only_migration(untraced, harmless),
+        pg_version=17,
+        schema=_schema("CREATE TABLE shop_order (id int, code varchar(10), status text);"),
+    )
+    built, sequence = review.unrendered
+    assert [built.index, sequence.index] == [0, 1]
+    assert built.traced is None and built.final == built.static
+    # It ran in the migration's transaction, under the lock the printed statement took.
+    assert built.final.rules == ["MR-LOCK-INDEX", "MR-WORK-UNDER-HELD-LOCK"]
+    assert built.final.risk == Risk.high
+    assert sequence.final.risk == Risk.safe and sequence.final.locks == []
+    (lock_index,) = [f for f in review.findings if f.rule == "MR-LOCK-INDEX"]
+    assert (lock_index.statement, lock_index.operation) == (None, 0)
+    (unrendered,) = [f for f in review.findings if f.rule == "MR-UNRENDERED-SQL"]
+    assert unrendered.risk == Risk.high and "2 statement(s)" in unrendered.message
+    assert review.risk == Risk.high
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_every_safer_text_opens_with_prose_so_the_comment_keeps_its_code_fences(
+    rule_id: str,
+) -> None:
+    """The comment writes ``**Safer:** <text>``: a text opening with a fence would glue the
+    fence to the label and break the Markdown of the whole section."""
+    from bot.classify.suggest import Context, safer
+    from bot.models import ChangeKind, CollectedMigration
+
+    migration = CollectedMigration(
+        app_label="shop",
+        name="0002_x",
+        file="shop/migrations/0002_x.py",
+        change=ChangeKind.added,
+        atomic=True,
+    )
+    context = Context(migration=migration, operation=None, sql="", pg_version=17)
+    text = safer(rule_id, context, {})
+    assert text and not text.lstrip().startswith("```"), text[:80]
+    assert all(line.startswith("```") for line in text.splitlines() if "```" in line)

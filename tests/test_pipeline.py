@@ -161,6 +161,9 @@ def test_rendered_review_of_the_demo(embedded_report: Report) -> None:
     assert "**❌ Fails the check:**" in text
     assert "✅ acknowledged: " in text and "the loans table holds about 40 rows" in text
     assert text.count("```sql") == len(HEAD_MIGRATIONS)
+    # sqlmigrate shows all the demo runs: nothing only migrate runs, no finding about it.
+    assert [m.unrendered for m in embedded_report.migrations] == [[]] * len(HEAD_MIGRATIONS)
+    assert "MR-UNRENDERED-SQL" not in text and "not in `sqlmigrate`" not in text
 
 
 def test_real_review_degrades_to_fit(embedded_report: Report) -> None:

@@ -11,19 +11,27 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.classify import review_migration
+from bot.classify.rules import RULES
 from bot.collect import collect, trace_script, trace_sql
 from bot.collector.mr_collector import db
 from bot.collector.mr_collector.errors import CollectorError
 from bot.collector.mr_collector.trace import Tracer, needs_own_session
 from bot.errors import ReviewError
+from bot.estimate import estimate_migration
 from bot.models import (
     ChangeKind,
     CollectedMigration,
     CollectedStatement,
     CollectorOutput,
+    Lock,
     MigrationFile,
+    MigrationReview,
+    Report,
+    Risk,
     Trace,
 )
+from bot.render import render_markdown
 from tests.test_collect import (
     SHOP,
     collected,  # noqa: F401 (the collected shop migrations fixture)
@@ -484,3 +492,43 @@ def test_statements_only_migrate_runs_are_kept_on_their_operation(
     drop_column = traced(spare.statements, 1)
     assert drop_column.method == "transaction" and drop_column.executed_sql is None
     assert ("store_event", "AccessExclusiveLock", 0) in held(drop_column)
+
+
+def test_the_review_counts_and_shows_what_only_migrate_runs(
+    shelves: dict[str, CollectedMigration],
+) -> None:
+    spare = shelves["0013_event_spare"]
+    review = review_migration(spare, pg_version=15)
+    # The same migration without what migrate ran beyond sqlmigrate: no trace of it anywhere.
+    bare = spare.model_copy(deep=True)
+    bare.operations[1].executed_only = []
+    plain = review_migration(bare, pg_version=15)
+    assert plain.unrendered == [] and "MR-UNRENDERED-SQL" not in {f.rule for f in plain.findings}
+    assert plain.statements == review.statements
+    assert "not in `sqlmigrate`" not in render_markdown(
+        Report(tool_version="test", migrations=[plain], risk=plain.risk)
+    )
+
+    (drop_fk,) = review.unrendered
+    assert drop_fk.sql == spare.operations[1].executed_only[0].executed_sql
+    assert (drop_fk.index, drop_fk.operation, drop_fk.final.source) == (0, 1, "traced")
+    rack = Lock(relation="store_rack", mode="AccessExclusiveLock", blocks="reads")
+    assert rack in drop_fk.final.locks and drop_fk.final.blocks == "reads"
+    (finding,) = [f for f in review.findings if f.rule == "MR-UNRENDERED-SQL"]
+    assert (finding.operation, finding.statement) == (1, None)
+    assert finding.risk == Risk.worst([RULES["MR-UNRENDERED-SQL"].risk, drop_fk.final.risk])
+    assert "ACCESS EXCLUSIVE on `store_rack` (blocks reads and writes)" in finding.message
+    assert "DROP CONSTRAINT" in finding.message and "Remove field spare" in (finding.safer or "")
+    assert review.risk == Risk.worst(
+        [s.final.risk for s in review.statements + review.unrendered]
+        + [f.risk for f in review.findings]
+    )
+    assert MigrationReview.model_validate_json(review.model_dump_json()) == review
+    estimate_migration(review, None)
+    assert drop_fk.impact and drop_fk.impact.table in ("store_event", "store_rack")
+
+    text = render_markdown(Report(tool_version="test", migrations=[review], risk=review.risk))
+    shown = text.split("**Also run by `migrate` (not in `sqlmigrate`)**", 1)[1]
+    assert drop_fk.sql in shown and drop_fk.sql not in text.split("**Also run by", 1)[0]
+    assert "--   ↳ verified: AccessExclusiveLock on store_rack (blocks reads + writes)" in shown
+    assert "rule `MR-UNRENDERED-SQL`" in text and "1 run only by <code>migrate</code>" in text

@@ -245,10 +245,16 @@ def review_migration(
     )
     operations = {op.index: op for op in m.operations}
     reviewed: list[_Reviewed] = []
+    unrendered: list[_Reviewed] = []
     findings: list[Finding] = []
     held_before_op: dict[int, dict[str, str]] = {}
+    executed_only = [op for op in m.operations if op.executed_only]
     for statement in m.statements:
         op = operations.get(statement.operation) if statement.operation is not None else None
+        while executed_only and op is not None and executed_only[0].index < op.index:
+            findings += _review_unrendered(
+                analyzer, m, executed_only.pop(0), reviewed, unrendered, pg_version, findings
+            )
         for pending in m.operations:
             if op is not None and pending.index < op.index:
                 held_before_op.setdefault(pending.index, dict(analyzer.held))
@@ -267,11 +273,14 @@ def review_migration(
             item.review, item.result, item.final_effect, ctx, held_by=held_by
         )
         reviewed.append(item)
+    for op in executed_only:
+        findings += _review_unrendered(analyzer, m, op, reviewed, unrendered, pg_version, findings)
     for op in m.operations:
         held_before_op.setdefault(op.index, dict(analyzer.held))
-    findings += _migration_findings(m, reviewed, held_before_op, pg_version)
+    findings += _migration_findings(m, reviewed + unrendered, held_before_op, pg_version)
     statements = [r.review for r in reviewed]
-    risk = Risk.worst([s.final.risk for s in statements] + [f.risk for f in findings])
+    extra = [r.review for r in unrendered]
+    risk = Risk.worst([s.final.risk for s in statements + extra] + [f.risk for f in findings])
     return MigrationReview(
         app_label=m.app_label,
         name=m.name,
@@ -280,11 +289,95 @@ def review_migration(
         atomic=m.atomic,
         operations=m.operations,
         statements=statements,
+        unrendered=extra,
         sqlmigrate=m.sqlmigrate,
         findings=findings,
         risk=risk,
         error=m.error,
     )
+
+
+def _review_unrendered(
+    analyzer: Analyzer,
+    m: CollectedMigration,
+    op: OperationInfo,
+    rendered: list[_Reviewed],
+    unrendered: list[_Reviewed],
+    pg_version: int,
+    findings: list[Finding],
+) -> list[Finding]:
+    """Review what applying ``op`` ran beyond what sqlmigrate prints, appending to ``unrendered``.
+
+    These statements ran after the operation's printed ones, in the same transaction: they go
+    through the same analyzer and risk function as any statement. Their findings count like any
+    other (those already found on a printed statement once), plus one MR-UNRENDERED-SQL saying
+    what a reader of sqlmigrate's output does not see.
+    """
+    found: list[Finding] = []
+    known = {(f.rule, f.message) for f in findings}
+    items: list[_Reviewed] = []
+    operations = {o.index: o for o in m.operations}
+    for trace in op.executed_only:
+        sql = trace.executed_sql
+        if not sql:
+            continue
+        parts = split(sql) or [Parsed(sql=sql, line=1)]
+        item = _review_statement(
+            analyzer,
+            parts,
+            index=len(unrendered),
+            sql=sql,
+            operation=op,
+            trace=trace,
+        )
+        ctx = Context(migration=m, operation=op, sql=sql, pg_version=pg_version)
+        held_by = _held_by(rendered + unrendered, item.final_effect, operations)
+        for finding in _statement_findings(
+            item.review, item.result, item.final_effect, ctx, held_by=held_by
+        ):
+            finding.statement = None  # an index into the printed statements, which it is not
+            if (finding.rule, finding.message) not in known:
+                known.add((finding.rule, finding.message))
+                found.append(finding)
+        unrendered.append(item)
+        items.append(item)
+    if items:
+        found.append(_unrendered_finding(m, op, items, pg_version))
+    return found
+
+
+def _unrendered_finding(
+    m: CollectedMigration, op: OperationInfo, items: list[_Reviewed], pg_version: int
+) -> Finding:
+    blocking: dict[str, str] = {}
+    for item in items:
+        for name, mode in item.final_effect.locks.items():
+            if lk.blocks(mode) != "none":
+                lk.merge(blocking, name, mode)
+    if blocking:
+        locks = "They take " + ", ".join(
+            f"{lk.SQL_NAMES[mode]} on `{name}` (blocks "
+            f"{'reads and writes' if lk.blocks(mode) == 'reads' else 'writes'})"
+            for name, mode in sorted(blocking.items())
+        )
+    else:
+        locks = "They take no lock that blocks traffic on an existing table"
+    rule = RULES["MR-UNRENDERED-SQL"]
+    values = {
+        "operation": op.describe,
+        "count": str(len(items)),
+        "statements": "; ".join(f"`{_gist(i.review.sql)}`" for i in items),
+        "locks": locks + ".",
+    }
+    ctx = Context(migration=m, operation=op, sql="", pg_version=pg_version)
+    risk = Risk.worst([rule.risk, *(i.review.final.risk for i in items)])
+    return _finding(rule.id, values, risk=risk, ctx=ctx, statement=None)
+
+
+def _gist(sql: str) -> str:
+    """The statement that matters in Django's "SET CONSTRAINTS ... IMMEDIATE; ALTER TABLE ..."."""
+    parts = split(sql)
+    return short(parts[-1].sql if parts else sql, 100)
 
 
 def review_migrations(

@@ -424,6 +424,41 @@ class Migration(migrations.Migration):
         ),
     ),
     Rule(
+        id="MR-UNRENDERED-SQL",
+        title="`migrate` runs SQL that `sqlmigrate` does not show",
+        risk=Risk.low,
+        family="lock",
+        message=(
+            "For “{operation}”, `migrate` runs {count} statement(s) that `sqlmigrate` does not "
+            "print: {statements}. {locks}"
+        ),
+        why=(
+            "`sqlmigrate` renders every operation against the database as it was before the "
+            "migration, `migrate` against the schema the earlier operations left: a review of "
+            "the `sqlmigrate` output alone misses these statements and their locks, such as the "
+            "ACCESS EXCLUSIVE lock dropping a foreign key takes on the table it references."
+        ),
+        bad=Example(
+            "python",
+            """\
+operations = [
+    migrations.AddField("event", "spare", models.ForeignKey("rack", models.SET_NULL, null=True)),
+    migrations.RemoveField("event", "spare"),  # migrate also drops the FK: locks store_rack
+]""",
+        ),
+        safe=Example(
+            "python",
+            """\
+# Split the operations into separate migrations, so that sqlmigrate renders each one
+# against the schema it runs on and shows every statement, e.g. 0014_event_spare:
+operations = [
+    migrations.AddField("event", "spare", models.ForeignKey("rack", models.SET_NULL, null=True)),
+]
+# and 0015_remove_event_spare:
+operations = [migrations.RemoveField("event", "spare")]""",
+        ),
+    ),
+    Rule(
         id="MR-DROP-COLUMN",
         title="Dropping a column breaks the code still running",
         risk=Risk.high,

@@ -45,7 +45,11 @@ def safer(rule_id: str, ctx: Context, values: dict[str, str]) -> str:
     text = render(ctx, values) if render else None
     if text is None:
         example = RULES[rule_id].safe
-        text = f"```{example.lang}\n{example.code}\n```"
+        code = f"```{example.lang}\n{example.code}\n```"
+        text = f"Adapt the rule's safe form to this migration:\n\n{code}"
+    elif text.lstrip().startswith("```"):
+        # The comment writes "**Safer:** <text>": a fence there would not open a code block.
+        text = f"The safer form:\n\n{text}"
     return text
 
 
@@ -738,6 +742,16 @@ def _split_non_atomic(ctx: Context, values: dict[str, str]) -> str | None:
     )
 
 
+def _split_operations(ctx: Context, values: dict[str, str]) -> str | None:
+    op = ctx.operation
+    what = f"`{op.describe}`" if op else "the operation"
+    return (
+        f"Move {what} and the operations after it to a migration of its own, after this one: "
+        "`sqlmigrate` then renders it against the schema it runs on and prints every statement "
+        "`migrate` runs, so the review sees them all."
+    )
+
+
 _RENDERERS = {
     "MR-LOCK-INDEX": _concurrent_index,
     "MR-ADD-UNIQUE": _unique_using_index,
@@ -761,4 +775,5 @@ _RENDERERS = {
     "MR-NO-LOCK-TIMEOUT": _lock_timeout,
     "MR-CONCURRENTLY-IN-TRANSACTION": _not_atomic,
     "MR-NONATOMIC-DDL": _split_non_atomic,
+    "MR-UNRENDERED-SQL": _split_operations,
 }
