@@ -14,7 +14,6 @@ import glob
 import os
 import pwd
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -29,10 +28,10 @@ from typing import Any
 
 from . import db
 from .errors import CollectorError
+from .scratch import Scratch
 
 # Written on every database the tool creates: only such databases are ever migrated or traced.
 MARKER = "created by django-migration-review, safe to drop"
-SCRATCH_PREFIX = "mr_scratch_"
 
 # A throwaway cluster holds nothing worth keeping: trade durability for speed, and keep
 # background workers from taking locks that would blur a trace.
@@ -232,7 +231,7 @@ class EmbeddedCluster:
             time.sleep(1)
 
 
-class ScratchDatabase:
+class ScratchDatabase(Scratch):
     """A new, uniquely named database on the server of ``url``, dropped on exit.
 
     ``url`` names a database only to connect to: it is never written to. It must be empty or
@@ -240,22 +239,8 @@ class ScratchDatabase:
     anything happens on that server.
     """
 
-    def __init__(self, url: str) -> None:
-        self.server_url = url
-        self.name = SCRATCH_PREFIX + secrets.token_hex(6)
-        self.url = db.with_database(url, self.name)
-        self.created = False
-
-    def __enter__(self) -> ScratchDatabase:
-        try:
-            self.create()
-        except BaseException:
-            self.drop()
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.drop()
+    def with_database(self, url: str, name: str) -> str:
+        return db.with_database(url, name)
 
     def create(self) -> None:
         with self._maintenance() as connection:

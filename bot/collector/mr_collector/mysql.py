@@ -13,13 +13,12 @@ project installs it under that name (``pymysql.install_as_MySQLdb()``).
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from .errors import CollectorError
+from .scratch import SCRATCH_PREFIX, Scratch
 
-SCRATCH_PREFIX = "mr_scratch_"
 DEFAULT_PORT = 3306
 SYSTEM_SCHEMAS = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
 # The project's OPTIONS that shape the session the SQL is rendered in; the rest (option files,
@@ -94,25 +93,11 @@ def quote(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-class ScratchDatabase:
+class ScratchDatabase(Scratch):
     """A new, uniquely named database on the server of ``url``, dropped on exit."""
 
-    def __init__(self, url: str) -> None:
-        self.server_url = url
-        self.name = SCRATCH_PREFIX + secrets.token_hex(6)
-        self.url = with_database(url, self.name)
-        self.created = False
-
-    def __enter__(self) -> ScratchDatabase:
-        try:
-            self.create()
-        except BaseException:
-            self.drop()
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.drop()
+    def with_database(self, url: str, name: str) -> str:
+        return with_database(url, name)
 
     def create(self) -> None:
         connection = self._connect()
