@@ -12,12 +12,12 @@ import pytest
 
 from bot.collector.mr_collector.cluster import (
     MARKER,
-    SCRATCH_PREFIX,
     EmbeddedCluster,
     ScratchDatabase,
     find_bin_dir,
 )
 from bot.collector.mr_collector.errors import CollectorError
+from bot.collector.mr_collector.scratch import SCRATCH_PREFIX
 
 
 def processes_using(path: Path) -> list[int]:

@@ -22,8 +22,9 @@ from bot.classify import review_migrations
 from bot.cli import main
 from bot.collect import collect
 from bot.collector.mr_collector.errors import CollectorError
-from bot.collector.mr_collector.mysql import SCRATCH_PREFIX, ScratchDatabase
+from bot.collector.mr_collector.mysql import ScratchDatabase
 from bot.collector.mr_collector.probe import Prober
+from bot.collector.mr_collector.scratch import SCRATCH_PREFIX
 from bot.errors import ReviewError
 from bot.models import CollectorOutput, MigrationReview, Report
 from bot.render import render_markdown

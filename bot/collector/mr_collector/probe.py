@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import CollectorError
-from .mysql import SCRATCH_PREFIX
+from .scratch import SCRATCH_PREFIX
 
 IDENT = r"(?:`(?:[^`]|``)+`|[\w$]+)(?:\.(?:`(?:[^`]|``)+`|[\w$]+))?"
 ALTER = re.compile(rf"^\s*ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?P<table>{IDENT})", re.I)
