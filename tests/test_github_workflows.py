@@ -120,3 +120,13 @@ def test_step_outputs_survive_values_that_look_like_delimiters(tmp_path: Path) -
     }
     assert parsed == {"comment-url": "", "risk": "high\nEOF\nevil=1"}
     assert text.startswith("earlier=1\n")
+
+
+@pytest.mark.parametrize("name", ["migration-review-analyze.yml", "migration-review-comment.yml"])
+def test_readme_shows_the_fork_safe_workflows_as_linted_here(name: str) -> None:
+    """README's fork-safe YAML is the linted file of docs/workflows, to the letter."""
+    lines = (ROOT / "docs" / "workflows" / name).read_text().splitlines()
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    body = "\n".join(lines).strip()
+    assert body in (ROOT / "README.md").read_text()
