@@ -10,14 +10,13 @@ database for the whole transaction, there is nothing more to observe).
 from __future__ import annotations
 
 from bot.classify import mysql, sqlite
-from bot.classify.alternatives import safer
-from bot.classify.rules import RULES, fill
+from bot.classify.findings import CHANGE_RULES, finding
+from bot.classify.rules import RULES
 from bot.classify.schema import Schema
 from bot.classify.sql import pieces, words
 from bot.classify.suggest import Context
 from bot.errors import ReviewError
 from bot.models import (
-    ChangeKind,
     CollectedMigration,
     CollectedStatement,
     Finding,
@@ -30,11 +29,6 @@ from bot.models import (
 )
 
 BACKENDS = ("mysql", "sqlite")
-CHANGE_RULES = {
-    ChangeKind.modified: "MR-MIGRATION-MODIFIED",
-    ChangeKind.deleted: "MR-MIGRATION-DELETED",
-    ChangeKind.renamed: "MR-MIGRATION-RENAMED",
-}
 
 
 class Reader:
@@ -168,20 +162,6 @@ def classify_sql(
     ]
 
 
-def _finding(rule_id: str, values: dict[str, str], ctx: Context, backend: str) -> Finding:
-    rule = RULES[rule_id]
-    return Finding(
-        rule=rule.id,
-        risk=rule.risk,
-        title=rule.title,
-        message=f"{fill(rule.message, values)} {fill(rule.why, values)}",
-        safer=safer(rule.id, ctx, values, backend=backend),
-        migration=f"{ctx.migration.app_label}.{ctx.migration.name}",
-        operation=ctx.operation.index if ctx.operation else None,
-        file=ctx.migration.file,
-    )
-
-
 def _statement_findings(
     review: StatementReview, hits: list[tuple[str, dict[str, str]]], ctx: Context, backend: str
 ) -> list[Finding]:
@@ -189,12 +169,11 @@ def _statement_findings(
     found: list[Finding] = []
     for rule_id in review.final.rules:
         for values in [v for r, v in hits if r == rule_id] or [{}]:
-            finding = _finding(rule_id, values, ctx, backend)
-            finding.statement = review.index
+            hit = finding(rule_id, values, ctx, backend=backend, statement=review.index)
             if RULES[rule_id].family == "lock":
-                finding.risk = review.final.risk
-            if all(f.message != finding.message for f in found):
-                found.append(finding)
+                hit.risk = review.final.risk
+            if all(f.message != hit.message for f in found):
+                found.append(hit)
     return found
 
 
@@ -202,7 +181,7 @@ def _migration_findings(m: CollectedMigration, backend: str, waiting: list[str])
     base = Context(migration=m, operation=None, sql="", pg_version=0)
     found: list[Finding] = []
     if m.change in CHANGE_RULES:
-        found.append(_finding(CHANGE_RULES[m.change], {"file": m.file}, base, backend))
+        found.append(finding(CHANGE_RULES[m.change], {"file": m.file}, base, backend=backend))
     schema_changes = bool(m.statements)
     for op in m.operations:
         ctx = Context(migration=m, operation=op, sql="", pg_version=0)
@@ -216,10 +195,14 @@ def _migration_findings(m: CollectedMigration, backend: str, waiting: list[str])
                 else ""
             )
             values = {"code": code, "where": where, "kind": op.kind}
-            found.append(_finding("MR-DATA-MIGRATION", values, ctx, backend))
+            found.append(finding("MR-DATA-MIGRATION", values, ctx, backend=backend))
         if op.kind in ("RunPython", "RunSQL") and not op.reversible:
-            found.append(_finding("MR-NO-REVERSE", {"kind": op.kind, "code": code}, ctx, backend))
+            found.append(
+                finding("MR-NO-REVERSE", {"kind": op.kind, "code": code}, ctx, backend=backend)
+            )
     if waiting:
         tables = ", ".join(f"`{name}`" for name in waiting)
-        found.append(_finding("MR-MYSQL-NO-LOCK-WAIT-TIMEOUT", {"tables": tables}, base, backend))
+        found.append(
+            finding("MR-MYSQL-NO-LOCK-WAIT-TIMEOUT", {"tables": tables}, base, backend=backend)
+        )
     return found

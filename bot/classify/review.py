@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from bot.classify import dialects
 from bot.classify import locks as lk
 from bot.classify import traced as tr
+from bot.classify.findings import CHANGE_RULES, finding
 from bot.classify.postgres import Analysis, Analyzer, Hit, Kind, short
 from bot.classify.risk import Effect, assess, verdict
-from bot.classify.rules import RULES, fill
+from bot.classify.rules import RULES
 from bot.classify.schema import Schema
 from bot.classify.sql import Parsed, split, words
-from bot.classify.suggest import Context, safer
+from bot.classify.suggest import Context
 from bot.errors import ReviewError
 from bot.models import (
-    ChangeKind,
     CollectedMigration,
     CollectedStatement,
     Finding,
@@ -332,13 +332,13 @@ def _review_unrendered(
         )
         ctx = Context(migration=m, operation=op, sql=sql, pg_version=pg_version)
         held_by = _held_by(rendered + unrendered, item.final_effect, operations)
-        for finding in _statement_findings(
+        for hit in _statement_findings(
             item.review, item.result, item.final_effect, ctx, held_by=held_by
         ):
-            finding.statement = None  # an index into the printed statements, which it is not
-            if (finding.rule, finding.message) not in known:
-                known.add((finding.rule, finding.message))
-                found.append(finding)
+            hit.statement = None  # an index into the printed statements, which it is not
+            if (hit.rule, hit.message) not in known:
+                known.add((hit.rule, hit.message))
+                found.append(hit)
         unrendered.append(item)
         items.append(item)
     if items:
@@ -371,7 +371,7 @@ def _unrendered_finding(
     }
     ctx = Context(migration=m, operation=op, sql="", pg_version=pg_version)
     risk = Risk.worst([rule.risk, *(i.review.final.risk for i in items)])
-    return _finding(rule.id, values, risk=risk, ctx=ctx, statement=None)
+    return finding(rule.id, values, risk=risk, ctx=ctx, statement=None)
 
 
 def _gist(sql: str) -> str:
@@ -439,28 +439,6 @@ def _held_values(effect: Effect) -> dict[str, str]:
     }
 
 
-def _finding(
-    rule_id: str,
-    values: dict[str, str],
-    *,
-    risk: Risk,
-    ctx: Context,
-    statement: int | None,
-) -> Finding:
-    rule = RULES[rule_id]
-    return Finding(
-        rule=rule.id,
-        risk=risk,
-        title=rule.title,
-        message=f"{fill(rule.message, values)} {fill(rule.why, values)}",
-        safer=safer(rule.id, ctx, values),
-        migration=f"{ctx.migration.app_label}.{ctx.migration.name}",
-        statement=statement,
-        operation=ctx.operation.index if ctx.operation else None,
-        file=ctx.migration.file,
-    )
-
-
 def _held_by(
     earlier: list[_Reviewed], effect: Effect, operations: dict[int, OperationInfo]
 ) -> str | None:
@@ -501,7 +479,7 @@ def _statement_findings(
                 continue
             seen.add(key)
             risk = lock_risk if rule.family == "lock" else rule.risk
-            found.append(_finding(rule_id, values, risk=risk, ctx=ctx, statement=review.index))
+            found.append(finding(rule_id, values, risk=risk, ctx=ctx, statement=review.index))
     return found
 
 
@@ -513,15 +491,10 @@ def _migration_findings(
 ) -> list[Finding]:
     found: list[Finding] = []
     base = Context(migration=m, operation=None, sql="", pg_version=pg_version)
-    change_rules = {
-        ChangeKind.modified: "MR-MIGRATION-MODIFIED",
-        ChangeKind.deleted: "MR-MIGRATION-DELETED",
-        ChangeKind.renamed: "MR-MIGRATION-RENAMED",
-    }
-    if m.change in change_rules:
-        rule = change_rules[m.change]
+    if m.change in CHANGE_RULES:
+        rule = CHANGE_RULES[m.change]
         values = {"file": m.file}
-        found.append(_finding(rule, values, risk=RULES[rule].risk, ctx=base, statement=None))
+        found.append(finding(rule, values, risk=RULES[rule].risk, ctx=base, statement=None))
     has_ddl = any(r.result.kind == "ddl" for r in reviewed)
     for op in m.operations:
         ctx = Context(migration=m, operation=op, sql="", pg_version=pg_version)
@@ -534,7 +507,7 @@ def _migration_findings(
             )
             values = {"code": code, "where": where, "kind": op.kind}
             found.append(
-                _finding(
+                finding(
                     "MR-DATA-MIGRATION",
                     values,
                     risk=RULES["MR-DATA-MIGRATION"].risk,
@@ -545,7 +518,7 @@ def _migration_findings(
             effect = _run_python_effect(op.trace, held_before_op.get(op.index, {}))
             if effect.slowed_by_held_lock:
                 found.append(
-                    _finding(
+                    finding(
                         "MR-WORK-UNDER-HELD-LOCK",
                         _held_values(effect),
                         risk=assess(effect),
@@ -556,7 +529,7 @@ def _migration_findings(
         if op.kind in ("RunPython", "RunSQL") and not op.reversible:
             values = {"kind": op.kind, "code": code}
             found.append(
-                _finding(
+                finding(
                     "MR-NO-REVERSE",
                     values,
                     risk=RULES["MR-NO-REVERSE"].risk,
@@ -570,7 +543,7 @@ def _migration_findings(
         ]
         if transactional:
             found.append(
-                _finding(
+                finding(
                     "MR-NONATOMIC-DDL",
                     {"count": str(len(transactional))},
                     risk=RULES["MR-NONATOMIC-DDL"].risk,
@@ -590,7 +563,7 @@ def _migration_findings(
     if blocking:
         tables = ", ".join(f"`{name}`" for name in blocking)
         found.append(
-            _finding(
+            finding(
                 "MR-NO-LOCK-TIMEOUT",
                 {"tables": tables},
                 risk=RULES["MR-NO-LOCK-TIMEOUT"].risk,
