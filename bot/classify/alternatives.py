@@ -265,27 +265,11 @@ def _mysql_batches(ctx: Context, values: dict[str, str]) -> str | None:
     op = ctx.operation
     if op is not None and op.kind not in ("RunSQL", "RunPython"):
         return None
-    statement = " ".join(ctx.sql.split())
-    forwards = f"""\
-def forwards(apps, schema_editor):
-    # {statement[:90]}
-    # one batch of a few thousand rows per statement, each committed on its own, e.g.
-    #   UPDATE t SET ... WHERE <not done yet> LIMIT 5000
-    with schema_editor.connection.cursor() as cursor:
-        while True:
-            cursor.execute(...)  # one batch
-            if cursor.rowcount == 0:
-                break
-"""
-    code = pg._migration(
+    return pg.batched_data_migration(
         ctx,
-        ["migrations.RunPython(forwards, migrations.RunPython.noop)"],
-        atomic=False,
-        why_not_atomic="each batch commits on its own",
-        header="a data migration of its own",
+        "one batch of a few thousand rows per statement, each committed on its own",
+        "UPDATE t SET ... WHERE <not done yet> LIMIT 5000",
     )
-    code = code.replace("\n\n\nclass Migration", f"\n\n\n{forwards}\n\nclass Migration", 1)
-    return pg._py(code)
 
 
 RENDERERS: dict[tuple[str, str], Callable[[Context, dict[str, str]], str | None]] = {

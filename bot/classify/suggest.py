@@ -630,12 +630,21 @@ def _batched(ctx: Context, values: dict[str, str]) -> str | None:
             "non-atomic data migration of their own, in batches, so that this statement finds "
             "nothing left to change."
         )
+    return batched_data_migration(
+        ctx,
+        "one batch of a few thousand rows per transaction",
+        "UPDATE t SET ... WHERE pk IN (SELECT pk FROM t WHERE <not done yet> LIMIT 5000)",
+    )
+
+
+def batched_data_migration(ctx: Context, batches: str, example: str) -> str:
+    """The statement's rows changed by a non-atomic RunPython, ``batches`` as ``example`` shows."""
     statement = " ".join(ctx.sql.split())
     forwards = f"""\
 def forwards(apps, schema_editor):
     # {statement[:90]}
-    # one batch of a few thousand rows per transaction, e.g.
-    #   UPDATE t SET ... WHERE pk IN (SELECT pk FROM t WHERE <not done yet> LIMIT 5000)
+    # {batches}, e.g.
+    #   {example}
     with schema_editor.connection.cursor() as cursor:
         while True:
             cursor.execute(...)  # one batch
