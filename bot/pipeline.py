@@ -207,13 +207,10 @@ def _review(
 def place_findings(migration: MigrationReview, path: Path) -> None:
     """Give each finding the line of the operation it is about (else of ``class Migration``)."""
     class_line, lines = operation_lines(path)
-    operation_of = {s.index: s.operation for s in migration.statements}
     for finding in migration.findings:
         if finding.line is not None:
             continue
         operation = finding.operation
-        if operation is None and finding.statement is not None:
-            operation = operation_of.get(finding.statement)
         in_file = operation is not None and operation < len(lines)
         finding.line = lines[operation] if in_file else class_line
 
