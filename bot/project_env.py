@@ -20,6 +20,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+from bot.collect import collector_env
 from bot.errors import ReviewError
 
 # What the collector itself imports in the project's interpreter, and what to install when the
@@ -147,12 +148,12 @@ def missing_collector_needs(python: str, env: dict[str, str]) -> list[str]:
 def install_env(venv: Path) -> dict[str, str]:
     """The environment for installing: the venv first on PATH, and no secrets.
 
-    The action's inputs (the token among them) arrive as ``INPUT_*`` variables; the requirements
-    are the pull request's code and must not see them.
+    The requirements are the pull request's code: they get the collector's environment, which
+    holds no token under any name, and none of the action's ``INPUT_*`` variables either.
     """
     env = {
         name: value
-        for name, value in os.environ.items()
+        for name, value in collector_env().items()
         if not name.startswith("INPUT_")
         and "TOKEN" not in name.upper()
         and name not in {"PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV"}

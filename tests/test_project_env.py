@@ -94,6 +94,7 @@ def test_install_command_runs_in_the_venv_without_the_token(
     (project / "requirements.txt").write_text("this-file-must-not-be-used==0\n")
     monkeypatch.setenv("GITHUB_TOKEN", SECRET)
     monkeypatch.setenv("INPUT_GITHUB-TOKEN", SECRET)
+    monkeypatch.setenv("DEPLOY_AUTH", SECRET)  # the token copied under a name that hides it
     command = "pip install -q ./vendor/tinydep && env > env.txt && command -v python > which.txt"
 
     python = prepare_project_python(project, command, venv_dir=tmp_path / "venv")
