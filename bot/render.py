@@ -4,8 +4,10 @@ The decision sits above the fold (headline, verdict, one table row per migration
 (SQL, traced locks) is one click away in ``<details>``. Every template can be replaced by name
 from ``--template-dir``: the bundled ones in ``bot/templates/`` are the fallback.
 
-Python here only prepares values (sizes, durations, code spans); the wording and layout live in
-the templates.
+Python here only prepares values (sizes, durations); the wording and layout live in the
+templates. Every value that can come from the pull request goes through one of the filters of
+``bot.markdown`` (``text``, ``code``, ``fence``, ``cell``, ``prose``, ``html``), which make it
+inert where it lands.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 
+from bot import markdown
 from bot.classify import locks as lk
 from bot.classify.traced import table_like
 from bot.errors import ReviewError
@@ -86,8 +89,12 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        code=code_span,
-        cell=table_cell,
+        text=markdown.inline_text,
+        code=markdown.code_span,
+        fence=markdown.fence,
+        cell=markdown.table_cell,
+        prose=markdown.prose,
+        html=markdown.html_text,
         emoji=lambda risk: RISK_EMOJI[Risk(risk)],
         blocks=lambda blocks: BLOCKS_TEXT[blocks],
         short_sql=short_sql,
@@ -249,19 +256,6 @@ def server_label(report: Report) -> str | None:
 def server_version(num: int | None) -> str | None:
     """150019 -> "15.19" (PostgreSQL 10 and later number versions major * 10000 + minor)."""
     return f"{num // 10000}.{num % 10000}" if num else None
-
-
-def code_span(text: str) -> str:
-    """``text`` on one line as an inline code span, whatever backticks it holds."""
-    text = " ".join(str(text).split())
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def table_cell(text: str) -> str:
-    """``text`` on one line, its pipes escaped (GitHub unescapes them inside code spans too)."""
-    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def short_sql(sql: str, width: int = 72) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ReviewError
+from bot.markdown import code_span
 from bot.models import (
     ChangeKind,
     Finding,
@@ -27,7 +28,7 @@ from bot.models import (
     TracedLock,
     Verdict,
 )
-from bot.render import COMMENT_MARKER, code_span, render_markdown, short_sql
+from bot.render import COMMENT_MARKER, render_markdown, short_sql
 
 INDEX_SQL = 'CREATE INDEX "shop_order_status_idx" ON "shop_order" ("status");'
 SAFER = (
