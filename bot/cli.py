@@ -9,6 +9,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -55,16 +56,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP (``docker stop``, ``timeout``, systemd, a cancelled job): all
+    unwind like Ctrl-C, so the collector is stopped and every temporary folder and worktree
+    removed; a second signal does not cut that short."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    # The cleanup that follows must not be cut short by the next signal.
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS}
     try:
         return args.run(args)
     except ReviewError as exc:
         print(f"migration-review: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("migration-review: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        print(
+            f"migration-review: interrupted by {signal.Signals(signum).name}; cleaned up",
+            file=sys.stderr,
+        )
+        return 128 + signum
     except BrokenPipeError:  # the reader (e.g. `| head`) went away; not our error to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_PASS
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -23,6 +23,7 @@ from bot.classify.sql import split
 from bot.collector import COLLECTOR_DIR
 from bot.errors import ReviewError
 from bot.models import CollectedStatement, CollectorOutput, MigrationFile, Model, ToolError
+from bot.sandbox import collector_tmp
 
 TOKEN_VARIABLES = (
     "GITHUB_TOKEN",
@@ -147,17 +148,41 @@ def run_collector(
 ) -> dict[str, Any]:
     """Run the collector with ``request`` on stdin; return its JSON, or raise ``ReviewError``.
 
-    On Ctrl-C, a timeout or any error here, the collector is asked to stop (SIGTERM) and given
-    time to drop its database and cluster before it is killed.
+    On Ctrl-C, SIGTERM, a timeout or any error here, the collector is asked to stop (SIGTERM) and
+    given time to drop its database and cluster before it is killed; whatever it leaves in its
+    temporary folder (a server, if it was killed) is stopped and removed after.
     """
     python = python or sys.executable
+    with collector_tmp() as tmp:
+        returncode, stdout, stderr = _communicate(request, python, timeout, file, tmp)
+    try:
+        data = json.loads(stdout)
+    except json.JSONDecodeError:
+        raise _no_report(returncode, python, file, stderr) from None
+    if returncode != 0:
+        errors = data.get("errors") or [{"message": "the collector failed"}]
+        first = errors[0]
+        raise ReviewError(
+            first.get("message") or "the collector failed",
+            stage="collect",
+            file=first.get("file") or file,
+            hint=first.get("hint") or HINT.format(python=python),
+            detail="\n".join(filter(None, [first.get("detail"), _tail(stderr)])),
+        )
+    return data
+
+
+def _communicate(
+    request: dict[str, Any], python: str, timeout: float, file: str | None, tmp: Path
+) -> tuple[int, str, str]:
+    """Run the collector to its end: (exit code, stdout, stderr)."""
     try:
         process = subprocess.Popen(
             [python, "-I", str(COLLECTOR_DIR)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=collector_env(),
+            env={**collector_env(), "TMPDIR": str(tmp)},
             text=True,
         )
     except OSError as exc:
@@ -181,27 +206,31 @@ def run_collector(
     except BaseException:
         _stop(process)
         raise
-    try:
-        data = json.loads(stdout)
-    except json.JSONDecodeError:
-        raise ReviewError(
-            f"the collector failed (exit code {process.returncode}) without a report",
+    return process.returncode, stdout, stderr
+
+
+def _no_report(returncode: int, python: str, file: str | None, stderr: str) -> ReviewError:
+    """The collector ended without its JSON: killed, or it could not even start its work."""
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        return ReviewError(
+            f"the collector was killed by {name} before it finished",
             stage="collect",
             file=file,
-            hint=HINT.format(python=python),
+            hint="something outside the review stopped it: the out-of-memory killer, the job "
+            "being cancelled, or the project's own code (a RunPython or a settings module that "
+            "kills its process); the detail ends with what it was doing. An embedded "
+            "PostgreSQL it started was stopped; on a --database-url server, drop the "
+            "mr_scratch_* database it leaves",
             detail=_tail(stderr),
-        ) from None
-    if process.returncode != 0:
-        errors = data.get("errors") or [{"message": "the collector failed"}]
-        first = errors[0]
-        raise ReviewError(
-            first.get("message") or "the collector failed",
-            stage="collect",
-            file=first.get("file") or file,
-            hint=first.get("hint") or HINT.format(python=python),
-            detail="\n".join(filter(None, [first.get("detail"), _tail(stderr)])),
         )
-    return data
+    return ReviewError(
+        f"the collector failed (exit code {returncode}) without a report",
+        stage="collect",
+        file=file,
+        hint=HINT.format(python=python),
+        detail=_tail(stderr),
+    )
 
 
 def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bot.collect import collector_env
@@ -37,16 +40,24 @@ HINT = (
 TAIL_LINES = 60
 
 
-def prepare_project_python(
-    workdir: Path, install_command: str | None, *, venv_dir: Path | None = None
-) -> str:
-    """Make a virtual environment for the project in ``workdir`` and return its interpreter.
+@contextmanager
+def project_python(workdir: Path, install_command: str | None) -> Iterator[str]:
+    """``prepare_project_python`` in a temporary folder, removed on every way out."""
+    venv = Path(tempfile.mkdtemp(prefix="mr-project-env-"))
+    try:
+        yield prepare_project_python(workdir, install_command, venv_dir=venv)
+    finally:
+        shutil.rmtree(venv, ignore_errors=True)
+
+
+def prepare_project_python(workdir: Path, install_command: str | None, *, venv_dir: Path) -> str:
+    """Make a virtual environment for the project in ``venv_dir`` and return its interpreter.
 
     ``install_command`` is a shell command run in ``workdir`` with the environment's ``bin``
     first on PATH; when it is empty, ``requirements.txt`` or an installable ``pyproject.toml``
     is detected. Django and a PostgreSQL driver are added when the requirements lack them.
     """
-    venv = Path(venv_dir) if venv_dir else Path(tempfile.mkdtemp(prefix="mr-project-env-"))
+    venv = Path(venv_dir)
     python = create_venv(venv)
     env = install_env(venv)
     if install_command and install_command.strip():

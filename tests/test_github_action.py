@@ -453,6 +453,8 @@ def test_a_failing_install_command_is_an_error_review_and_never_sees_the_token(
 
     assert code == 2
     assert TOKEN not in seen.read_text() and "PATH=" in seen.read_text()
+    [venv] = re.findall(r"^VIRTUAL_ENV=(.*)$", seen.read_text(), flags=re.M)
+    assert not Path(venv).exists(), "the project's virtual environment is removed"
     [comment] = fake.comments_on(PR)
     assert "Migration review failed" in comment["body"] and "exit code 3" in comment["body"]
     assert runner.outputs()["decision"] == "error"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -239,35 +240,35 @@ def analyze(settings: Settings, event: Event, gh: Github | None) -> Report:
             hint="run on pull_request, or give a workflow_dispatch input `pr` (or --pr N)",
         )
     try:
-        python = _project_python(settings)
-    except ReviewError as exc:
+        with _project_python(settings) as python:
+            report = review(
+                ReviewOptions(
+                    repo=settings.working_directory,
+                    base=base,
+                    head=head,
+                    python=python,
+                    settings=settings.settings_module,
+                    database_url=settings.database_url,
+                    pg_version=settings.pg_version,
+                    fail_on=settings.fail_on,
+                    config=settings.config,
+                    table_stats=settings.table_stats,
+                )
+            )
+    except ReviewError as exc:  # preparing the interpreter: review() reports its own errors
         return _error_report(exc, event, base, head, settings)
-    report = review(
-        ReviewOptions(
-            repo=settings.working_directory,
-            base=base,
-            head=head,
-            python=python,
-            settings=settings.settings_module,
-            database_url=settings.database_url,
-            pg_version=settings.pg_version,
-            fail_on=settings.fail_on,
-            config=settings.config,
-            table_stats=settings.table_stats,
-        )
-    )
     report.pull_request = event.pull_request
     return report
 
 
-def _project_python(settings: Settings) -> str | None:
-    """The project's interpreter: its own virtual environment inside the action's container or
-    when an install command is given, else the current one (None)."""
+def _project_python(settings: Settings) -> AbstractContextManager[str | None]:
+    """The project's interpreter: its own virtual environment (removed after) inside the
+    action's container or when an install command is given, else the current one (None)."""
     if not settings.install_command and os.environ.get(CONTAINER_VARIABLE) != "1":
-        return None
-    from bot.project_env import prepare_project_python
+        return nullcontext(None)
+    from bot.project_env import project_python
 
-    return prepare_project_python(settings.working_directory, settings.install_command)
+    return project_python(settings.working_directory, settings.install_command)
 
 
 def _error_report(

@@ -1,0 +1,139 @@
+"""Signals and kills through the real CLI: ``migration-review analyze`` in a process of its own
+on the demo repository plus one migration that holds (or kills) the collector mid-review.
+
+SIGTERM (``docker stop``, ``timeout``, a cancelled job) must unwind like Ctrl-C: the collector
+stopped, its embedded PostgreSQL stopped, every temporary folder and the git worktree removed.
+A collector killed outright (SIGKILL) runs no cleanup: the bot stops the server it left and
+says it was killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.demo import build_repository
+from tests.test_cluster import processes_using
+from tests.test_pipeline import commit, git
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HOLDING = """import json, os, signal, time
+from pathlib import Path
+
+from django.db import migrations
+
+
+def hold(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SHOW data_directory")
+        data = cursor.fetchone()[0]
+    Path(os.environ["MR_TEST_HOLD"]).write_text(json.dumps({"data": data, "pid": os.getpid()}))
+    if os.environ.get("MR_TEST_KILL"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(120)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0008_remove_customer_fax")]
+    operations = [migrations.RunPython(hold, migrations.RunPython.noop)]
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[Path, str, str]:
+    project = tmp_path / "project"
+    base, _ = build_repository(project)
+    (project / "shop" / "migrations" / "0009_hold.py").write_text(HOLDING)
+    return project, base, commit(project, "holds the collector")
+
+
+@pytest.fixture
+def tmp() -> Iterator[Path]:
+    """The bot's TMPDIR: where every folder it and the collector make must be gone after.
+
+    Outside pytest's own (private) folder: as root, the cluster runs as ``postgres``, who must
+    reach its data folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="mr-test-signals-"))
+    folder.chmod(0o711)
+    yield folder
+    for pid in processes_using(folder):  # what a failing run left
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def start(
+    repo: tuple[Path, str, str], tmp_path: Path, tmp: Path, **env: str
+) -> subprocess.Popen[str]:
+    project, base, head = repo
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "analyze", "--repo", str(project), "--base", base,
+         "--head", head, "--python", sys.executable, "--output", str(tmp_path / "review.md")],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp), "MR_TEST_HOLD": str(tmp_path / "hold.json"),
+             **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def held(process: subprocess.Popen[str], tmp_path: Path) -> dict:
+    hold = tmp_path / "hold.json"
+    deadline = time.monotonic() + 180
+    while not hold.exists() or not hold.read_text():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return json.loads(hold.read_text())
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.usefixtures("pg_bin")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_stop_signal_to_the_bot_stops_everything_it_started(
+    repo: tuple[Path, str, str], tmp_path: Path, tmp: Path, signum: int
+) -> None:
+    process = start(repo, tmp_path, tmp)
+    where = held(process, tmp_path)
+    assert processes_using(Path(where["data"]))
+    process.send_signal(signum)  # to the bot alone, as `docker stop` or `timeout` does
+    _, stderr = process.communicate(timeout=90)
+    assert process.returncode == 128 + signum, stderr
+    assert f"interrupted by {signal.Signals(signum).name}" in stderr
+    assert not alive(where["pid"]), "the collector is still running the PR's code"
+    assert processes_using(tmp) == [], "a postmaster is still running"
+    assert list(tmp.iterdir()) == [], "temporary folders are left"
+    assert git(repo[0], "worktree", "list").count("\n") == 0, "a worktree is still registered"
+
+
+@pytest.mark.usefixtures("pg_bin")
+def test_a_killed_collector_has_its_cluster_stopped_and_is_reported_killed(
+    repo: tuple[Path, str, str], tmp_path: Path, tmp: Path
+) -> None:
+    process = start(repo, tmp_path, tmp, MR_TEST_KILL="1")
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 2, stderr
+    assert "the collector was killed by SIGKILL" in stderr
+    assert "import the project" not in stderr
+    assert processes_using(tmp) == [], "the killed collector's postmaster still runs"
+    assert list(tmp.iterdir()) == []
+    review = (tmp_path / "review.md").read_text()
+    assert "killed by SIGKILL" in review
