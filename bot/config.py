@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 
 from bot.errors import ReviewError
-from bot.models import Model, Risk
+from bot.models import Deploy, Model, Risk
 
 CONFIG_NAME = ".migration-review.toml"
 
@@ -33,6 +33,8 @@ class Config(Model):
     settings: str | None = None
     pg_version: int | None = Field(None, alias="pg-version")
     table_stats: str | None = Field(None, alias="table-stats")
+    deploy: Deploy | None = None
+    small_table_seconds: float | None = Field(None, alias="small-table-seconds", ge=0)
     ignore: list[IgnoreEntry] = Field(default_factory=list)
 
 
@@ -76,7 +78,8 @@ def load_config(path: Path, *, display: str | None = None) -> Config:
             stage="config",
             file=name,
             hint=(
-                "keys are fail-on, settings, pg-version, table-stats, template-dir and [[ignore]] "
+                "keys are fail-on, settings, pg-version, table-stats, deploy (rolling or "
+                "downtime), small-table-seconds, template-dir and [[ignore]] "
                 "tables with rule, migration and a non-empty reason (see docs/configuration.md)"
             ),
         ) from exc

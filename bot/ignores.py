@@ -131,11 +131,17 @@ def effective_risk(migration: MigrationReview) -> Risk:
     """
     if not any(f.ignored for f in migration.findings):
         return migration.risk
-    explained = {f.rule for f in migration.findings}
-    risks = [f.risk for f in migration.findings if not f.ignored]
+    return risk_of(migration, acknowledged=False)
+
+
+def risk_of(migration: MigrationReview, *, acknowledged: bool = True) -> Risk:
+    """The worst of the findings (the acknowledged ones too, unless told otherwise) and of the
+    statements no finding speaks for."""
+    explained = migration.explained
+    risks = [f.risk for f in migration.findings if acknowledged or not f.ignored]
     risks += [
         s.final.risk
-        for s in migration.statements
+        for s in migration.statements + migration.unrendered
         if not s.final.rules or not explained.issuperset(s.final.rules)
     ]
     return Risk.worst(risks)

@@ -281,6 +281,31 @@ class Finding(Model):
     ignored: bool = False
     ignore_reason: str | None = None
     ignore_source: str | None = Field(None, description="inline or the config file's path")
+    table: str | None = Field(None, description="The table it is about, when there is one.")
+    columns: list[str] = Field(
+        default_factory=list,
+        description="A grouped finding: the columns of ``table`` its members are about.",
+    )
+    members: list[Finding] = Field(
+        default_factory=list,
+        description="A grouped finding: the findings of the same rule on the same table in the "
+        "same migration (or, for a review note, in every migration) it stands for, in order. "
+        "The group keeps the first member's statement, operation, line and alternative.",
+    )
+    folded: list[Finding] = Field(
+        default_factory=list,
+        description="Findings on the same statement that only restated this one's cause "
+        "(the held-lock finding for the scan SET NOT NULL already reports).",
+    )
+    risk_before: Risk | None = Field(
+        None, description="The rule's risk before the table's size or the deploy changed it."
+    )
+    risk_note: str | None = Field(None, description="Why ``risk`` differs from ``risk_before``.")
+
+    @property
+    def rules(self) -> set[str]:
+        """Every rule this finding answers for, its folded findings' included."""
+        return {self.rule} | {rule for f in self.folded + self.members for rule in f.rules}
 
 
 # --- estimate -------------------------------------------------------------------------------
@@ -344,6 +369,17 @@ class MigrationReview(Model):
     risk: Risk = Risk.safe
     impact: Impact | None = Field(None, description="The worst statement's impact.")
     error: ToolError | None = None
+    dependencies: list[tuple[str, str]] = Field(default_factory=list)
+    off: list[Finding] = Field(
+        default_factory=list,
+        description="Findings whose rule does not apply to how the team deploys (deploy-order "
+        "rules with deploy = downtime): kept here, out of the risk.",
+    )
+
+    @property
+    def explained(self) -> set[str]:
+        """The rules whose findings speak for the statements that raised them."""
+        return {rule for f in self.findings + self.off for rule in f.rules}
 
     @property
     def label(self) -> str:
@@ -351,6 +387,21 @@ class MigrationReview(Model):
 
 
 Decision = Literal["pass", "fail", "error"]
+Deploy = Literal["rolling", "downtime"]
+"""rolling: the previous release serves while migrations run; downtime: the application is
+stopped while they run."""
+
+
+class Reset(Model):
+    """Many merged migrations of one app deleted and replaced by a new initial migration (a
+    reset, or the end of a squash): one decision, however many files."""
+
+    app_label: str
+    initial: list[str] = Field(description="app_label.name of the new initial migration(s).")
+    deleted: list[str] = Field(description="app_label.name of every deleted migration.")
+    finding: Finding = Field(
+        description="The one finding for the reset; its members are the deleted migrations'."
+    )
 
 
 class Report(Model):
@@ -377,7 +428,20 @@ class Report(Model):
     risk: Risk = Risk.safe
     fail_on: Risk = Risk.high
     decision: Decision = "pass"
+    deploy: Deploy = Field(
+        "rolling", description="How the team deploys: whether deploy-order rules apply."
+    )
+    small_table_seconds: float = Field(
+        1.0, description="With table statistics, table-sized work estimated under this is low."
+    )
+    notes: list[Finding] = Field(
+        default_factory=list,
+        description="Project-wide advice, once per review (members: the per-migration findings).",
+    )
+    resets: list[Reset] = Field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
-        return [f for m in self.migrations for f in m.findings]
+        """Every finding of the review: the migrations', the resets' and the notes'."""
+        own = [f for m in self.migrations for f in m.findings]
+        return own + [r.finding for r in self.resets] + self.notes

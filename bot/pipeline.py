@@ -20,6 +20,7 @@ from bot.classify import Schema, review_migration
 from bot.cli import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
 from bot.collect import collect
 from bot.config import CONFIG_NAME, Config, find_config, load_config
+from bot.consolidate import DEFAULT_SMALL_TABLE_SECONDS, consolidate
 from bot.diff import diff_migrations, resolve, toplevel, worktree
 from bot.errors import ReviewError, format_error
 from bot.estimate import estimate_migration
@@ -28,6 +29,7 @@ from bot.locate import operation_lines
 from bot.models import (
     ChangeKind,
     CollectedMigration,
+    Deploy,
     MigrationFile,
     MigrationReview,
     Model,
@@ -36,7 +38,7 @@ from bot.models import (
     TableStats,
     ToolError,
 )
-from bot.render import render_markdown
+from bot.render import DEFAULT_MAX_CHARS, render_markdown
 from bot.stats import load_stats
 
 DEFAULT_BASES = ("origin/HEAD", "origin/main", "main", "origin/master", "master")
@@ -64,11 +66,18 @@ class ReviewOptions(Model):
     )
     table_stats: str | None = None
     stats_database_url: str | None = None
+    deploy: Deploy | None = Field(None, description="Default: the config's, else rolling.")
+    small_table_seconds: float | None = Field(
+        None, description=f"Default: the config's, else {DEFAULT_SMALL_TABLE_SECONDS}."
+    )
     config: Path | None = None
     template_dir: Path | None = None
     trace: bool = True
     format: Literal["markdown", "json"] = "markdown"
     output: Path | None = None
+    max_chars: int = Field(
+        DEFAULT_MAX_CHARS, description="Markdown longer than this is shortened; 0: no limit."
+    )
 
 
 def review(options: ReviewOptions) -> Report:
@@ -119,6 +128,20 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
             if migration.change != ChangeKind.deleted:
                 place_findings(migration, tree / migration.file)
             report.migrations.append(migration)
+        consolidate(
+            report,
+            deploy=options.deploy or config.deploy or "rolling",
+            small_table_seconds=first_given(
+                options.small_table_seconds,
+                config.small_table_seconds,
+                DEFAULT_SMALL_TABLE_SECONDS,
+            ),
+        )
+
+
+def first_given(*values: float | None) -> float:
+    """The first value that is not None (0 is a value)."""
+    return next(v for v in values if v is not None)
 
 
 def _collect(
@@ -201,6 +224,7 @@ def _review(
     for finding in migration.findings:
         finding.migration = finding.migration or migration.label
         finding.file = finding.file or migration.file
+    migration.dependencies = collected.dependencies
     return migration
 
 
@@ -281,6 +305,7 @@ def default_base(repo: Path) -> str:
 def decide(report: Report) -> None:
     """Overall risk and decision: errors first, then anything reaching fail-on, else pass."""
     risks = [effective_risk(m) for m in report.migrations]
+    risks += [f.risk for f in [r.finding for r in report.resets] + report.notes if not f.ignored]
     report.risk = Risk.worst(risks)
     # With errors already reported, the comment lists what they kept from being reviewed; with
     # none, a file the collector silently skipped must still stop the check.
@@ -334,6 +359,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--table-stats", help="table statistics file (JSON or CSV)")
     parser.add_argument("--stats-database-url", help="read-only URL to read table statistics from")
+    add_policy_arguments(parser)
     parser.add_argument("--config", type=Path, help=f"config file (default: {CONFIG_NAME} at head)")
     parser.add_argument("--template-dir", type=Path, help="folder of templates overriding ours")
     parser.add_argument(
@@ -352,6 +378,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the team deploys, what counts as a small table, how long the Markdown may be."""
+    parser.add_argument(
+        "--deploy",
+        choices=("rolling", "downtime"),
+        help="rolling: the previous release serves while migrations run (deploy-order rules "
+        "apply); downtime: the application is stopped meanwhile (config, else rolling)",
+    )
+    parser.add_argument(
+        "--small-table-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="with table statistics, table-sized work estimated under this is low risk "
+        f"(config, else {DEFAULT_SMALL_TABLE_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--max-chars",
+        type=int,
+        default=DEFAULT_MAX_CHARS,
+        metavar="N",
+        help="shorten the Markdown review to N characters as the PR comment is (drop the SQL, "
+        f"then all but the findings); 0: no limit (default {DEFAULT_MAX_CHARS}); JSON is whole",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     options = ReviewOptions(
         **{k: v for k, v in vars(args).items() if k in ReviewOptions.model_fields}
@@ -365,15 +416,16 @@ def emit(report: Report, options: ReviewOptions) -> int:
     A broken custom template does not lose the review: it is rendered with the bundled templates
     and the template error is reported.
     """
+    limit = options.max_chars or None
     if options.format == "json":
         text = report.model_dump_json(indent=2) + "\n"
     else:
         try:
-            text = render_markdown(report, template_dir=options.template_dir)
+            text = render_markdown(report, template_dir=options.template_dir, max_chars=limit)
         except ReviewError as exc:
             report.errors.append(exc.error)
             report.decision = "error"
-            text = render_markdown(report)
+            text = render_markdown(report, max_chars=limit)
     if options.output is None:
         sys.stdout.write(text)
     else:

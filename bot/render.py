@@ -21,16 +21,28 @@ import jinja2
 from bot import markdown
 from bot.classify import locks as lk
 from bot.classify.traced import table_like
+from bot.consolidate import SIZED_KINDS, statement_impact
 from bot.errors import ReviewError
 from bot.estimate import format_bytes, format_range, format_rows
 from bot.ignores import effective_risk
-from bot.models import Impact, MigrationReview, Report, Risk, StatementReview, TracedLock
+from bot.models import (
+    Finding,
+    Impact,
+    MigrationReview,
+    Report,
+    Risk,
+    StatementReview,
+    TracedLock,
+)
 
 COMMENT_MARKER = "<!-- django-migration-review -->"
 """First line of every comment: how the sticky comment is found again to be updated."""
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAIN_TEMPLATE = "review.md.j2"
+
+DEFAULT_MAX_CHARS = 65_536
+"""The size budget of a review in Markdown: what a GitHub comment holds."""
 
 # Fallbacks when the comment would exceed max_chars, from richest to barest.
 DETAIL_LEVELS = ("full", "collapsed", "findings")
@@ -111,23 +123,31 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         table_of=table_of,
         statement_notes=statement_notes,
         blocking_locks=blocking_locks,
+        statement_numbers=statement_numbers,
         Risk=Risk,
     )
     return env
 
 
 def _render(env: jinja2.Environment, report: Report, *, detail: str, shortened: bool) -> str:
+    reset = {label for r in report.resets for label in r.deleted}
+    shown = [m for m in report.migrations if m.label not in reset]
     try:
         template = env.get_template(MAIN_TEMPLATE)
         text = template.render(
             report=report,
             detail=detail,
             shortened=shortened,
-            migrations=report.migrations,
-            ranked=sorted(report.migrations, key=lambda m: effective_risk(m), reverse=True),
-            counts=risk_counts(report.migrations),
+            migrations=shown,
+            ranked=sorted(shown, key=lambda m: effective_risk(m), reverse=True),
+            counts=risk_counts(
+                [effective_risk(m) for m in shown] + [r.finding.risk for r in report.resets]
+            ),
             errors=report.errors + [m.error for m in report.migrations if m.error],
-            failing=[m for m in report.migrations if effective_risk(m) >= report.fail_on],
+            failing=failing(report),
+            resets=report.resets,
+            notes=[f for f in report.notes if not f.ignored],
+            sizes_unknown=sizes_unknown(report),
             server_version=server_version(report.server_version_num),
             server=server_label(report),
             acknowledged=[f for f in report.findings if f.ignored],
@@ -165,10 +185,47 @@ def _template_position(exc: jinja2.TemplateError) -> tuple[str, int | None]:
     return MAIN_TEMPLATE, None
 
 
-def risk_counts(migrations: list[MigrationReview]) -> list[tuple[Risk, int]]:
-    """How many migrations at each effective risk, worst first, zero counts left out."""
-    risks = [effective_risk(m) for m in migrations]
+def risk_counts(risks: list[Risk]) -> list[tuple[Risk, int]]:
+    """How many migrations (or resets) at each effective risk, worst first, zero counts left
+    out."""
     return [(r, risks.count(r)) for r in reversed(Risk) if r in risks]
+
+
+def statement_numbers(finding: Finding) -> list[int]:
+    """The statements a finding (or each member of a grouped one) is about, counted from 1."""
+    members = finding.members or [finding]
+    return list(dict.fromkeys(f.statement + 1 for f in members if f.statement is not None))
+
+
+def failing(report: Report) -> list[str]:
+    """What reaches fail-on: migrations, resets and review notes, by name."""
+    names = [m.label for m in report.migrations if effective_risk(m) >= report.fail_on]
+    names += [
+        f"{r.app_label} (reset)"
+        for r in report.resets
+        if not r.finding.ignored and r.finding.risk >= report.fail_on
+    ]
+    names += [f.rule for f in report.notes if not f.ignored and f.risk >= report.fail_on]
+    return names
+
+
+def sizes_unknown(report: Report) -> bool:
+    """Whether the decision hangs on table sizes nobody gave: an open finding of medium risk or
+    more is about table-sized work with no estimate."""
+    if report.stats_source is not None:
+        return False
+    for migration in report.migrations:
+        for finding in migration.findings:
+            impact = statement_impact(migration, finding)
+            if (
+                not finding.ignored
+                and finding.risk >= Risk.medium
+                and impact is not None
+                and impact.kind in SIZED_KINDS
+                and impact.seconds_high is None
+            ):
+                return True
+    return False
 
 
 def not_reviewed(report: Report) -> list[str]:

@@ -42,6 +42,8 @@ SAMPLE_INPUTS = {
     "config": "ci/migration-review.toml",
     "template-dir": "ci/templates",
     "table-stats": "ci/table-stats.json",
+    "deploy": "downtime",
+    "small-table-seconds": "5",
     "check-run": "true",
 }
 

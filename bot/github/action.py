@@ -45,11 +45,12 @@ from bot.github.event import (
     take_token,
 )
 from bot.github.publish import publish
-from bot.models import Report, Risk
+from bot.models import Deploy, Report, Risk
 from bot.pipeline import DEFAULT_FAIL_ON, ReviewOptions, decide, review
 from bot.render import render_markdown
 
 MODES = ("review", "analyze", "comment")
+DEPLOYS = ("rolling", "downtime")
 EXIT_CODES = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_ERROR}
 DEFAULT_REPORT = "migration-review-report.json"
 MAX_COMMENT_CHARS = 65535
@@ -78,6 +79,8 @@ class Settings:
     config: Path | None = None
     template_dir: Path | None = None
     table_stats: str | None = None
+    deploy: Deploy | None = None
+    small_table_seconds: float | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -195,6 +198,16 @@ def read_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
     check_run = (value("check-run") or "false").lower()
     if check_run not in ("true", "false"):
         raise _bad_input("check-run", check_run, "true or false")
+    deploy = value("deploy")
+    if deploy is not None and deploy not in DEPLOYS:
+        raise _bad_input("deploy", deploy, "rolling or downtime")
+    small = value("small-table-seconds")
+    try:
+        small_table_seconds = float(small) if small is not None else None
+    except ValueError:
+        small_table_seconds = -1.0
+    if small_table_seconds is not None and not 0 <= small_table_seconds < float("inf"):
+        raise _bad_input("small-table-seconds", small or "", "a number of seconds such as 1")
     config, template_dir = value("config"), value("template-dir")
     return Settings(
         mode=mode,
@@ -209,6 +222,8 @@ def read_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         config=Path(config) if config else None,
         template_dir=Path(template_dir) if template_dir else None,
         table_stats=value("table-stats"),
+        deploy=deploy,  # type: ignore[arg-type]
+        small_table_seconds=small_table_seconds,
     )
 
 
@@ -253,6 +268,8 @@ def analyze(settings: Settings, event: Event, gh: Github | None) -> Report:
                     fail_on=settings.fail_on,
                     config=settings.config,
                     table_stats=settings.table_stats,
+                    deploy=settings.deploy,
+                    small_table_seconds=settings.small_table_seconds,
                 )
             )
     except ReviewError as exc:  # preparing the interpreter: review() reports its own errors

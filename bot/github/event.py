@@ -38,6 +38,8 @@ INPUTS = (
     "config",
     "template-dir",
     "table-stats",
+    "deploy",
+    "small-table-seconds",
     "check-run",
 )
 DISPATCH_PR_INPUTS = ("pr", "pr-number", "pull-request")

@@ -1,0 +1,342 @@
+"""Consolidate: from rule hits to the decisions a maintainer takes, one finding per decision.
+
+Classify raises a finding per rule hit, estimate sizes each statement; this stage, run on the
+whole review before the verdict, turns them into what is decided on:
+
+- a finding that only restates another's cause on the same statement (the held-lock finding
+  for the scan SET NOT NULL already reports) is folded into it (``Finding.folded``);
+- the findings of one rule on one table in one migration become one, listing the columns
+  (``Finding.members``, ``Finding.columns``), with one alternative;
+- with table statistics, table-sized work estimated under ``small-table-seconds`` drops to low,
+  showing the estimate (``Finding.risk_before``, ``Finding.risk_note``);
+- with ``deploy = "downtime"`` the deploy-order rules do not apply (``MigrationReview.off``) and
+  lock findings say how long the downtime lasts;
+- project-wide advice (the lock_timeout one) is one note per review (``Report.notes``);
+- a reset or squash (many deleted migrations of an app and a new initial one) is one decision
+  (``Report.resets``).
+
+Nothing is lost: the grouped, folded and turned-off findings stay in the JSON report.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from bot.classify.rules import RULES
+from bot.estimate import format_bytes, format_range, format_rows
+from bot.ignores import risk_of
+from bot.models import (
+    ChangeKind,
+    Deploy,
+    Finding,
+    Impact,
+    MigrationReview,
+    Report,
+    Reset,
+    Risk,
+    StatementReview,
+)
+
+DEFAULT_SMALL_TABLE_SECONDS = 1.0
+
+DEPLOY_ORDER = frozenset({"MR-DROP-COLUMN", "MR-DROP-TABLE", "MR-RENAME-COLUMN", "MR-RENAME-TABLE"})
+"""Rules about the previous release still serving during the deploy."""
+
+_TABLE_WORK = frozenset(rule.id for rule in RULES.values() if rule.family == "lock") - {
+    "MR-WORK-UNDER-HELD-LOCK",
+    "MR-UNRENDERED-SQL",
+    "MR-DROP-INDEX",
+    "MR-MYSQL-REBUILD",
+}
+RESTATES = {"MR-WORK-UNDER-HELD-LOCK": _TABLE_WORK, "MR-UNRENDERED-SQL": _TABLE_WORK}
+"""rule -> the rules whose finding on the same operation (or statement) already reports its
+cause: the held lock of the statements Django emits for one AlterField is the lock the
+SET NOT NULL or type change finding is about, and what ``migrate`` runs beyond ``sqlmigrate``
+for it is more of the same."""
+
+REVIEW_NOTES = frozenset({"MR-NO-LOCK-TIMEOUT", "MR-MYSQL-NO-LOCK-WAIT-TIMEOUT"})
+"""Advice about how the project runs migrations: one note per review."""
+
+SIZED_KINDS = frozenset({"scan", "rewrite", "index", "index-concurrent", "dml"})
+
+RESET_MESSAGE = (
+    "{count} merged migrations of `{app}` are deleted and {initial} replaces them: a reset of "
+    "the app's migrations (or the last step of a squash)."
+)
+RESET_WHY = (
+    "Every existing database has applied the old migrations but not the new one: unless the new "
+    "migration lists the old ones in `replaces` (as `squashmigrations` writes it), `migrate` "
+    "tries to create the app's tables again and fails, and a database that missed one of the "
+    "deleted migrations never gets its change."
+)
+RESET_SAFER = (
+    "keep the deleted migrations until every database (production, staging, each developer's) "
+    "has applied them; then either squash with `manage.py squashmigrations` (the new migration "
+    "gets `replaces`, so Django records it as applied), or, for a hand-made reset, run "
+    "`manage.py migrate --fake {app} {name}` on every existing database as part of the deploy."
+)
+
+
+def consolidate(
+    report: Report,
+    *,
+    deploy: Deploy = "rolling",
+    small_table_seconds: float = DEFAULT_SMALL_TABLE_SECONDS,
+) -> None:
+    """Consolidate the review's findings in place (see the module's docstring)."""
+    report.deploy = deploy
+    report.small_table_seconds = small_table_seconds
+    sized = report.stats_source is not None
+    for migration in report.migrations:
+        if deploy == "downtime":
+            migration.off += [f for f in migration.findings if f.rule in DEPLOY_ORDER]
+            migration.findings = [f for f in migration.findings if f.rule not in DEPLOY_ORDER]
+        for finding in migration.findings:
+            finding.table = finding.table or table_of(migration, finding)
+            impact = statement_impact(migration, finding)
+            if impact is not None and RULES[finding.rule].family == "lock":
+                size_finding(finding, impact, sized=sized, threshold=small_table_seconds)
+                if deploy == "downtime":
+                    finding.message += " " + downtime_note(impact)
+        migration.findings = group(fold(migration.findings), migration)
+    report.notes += review_notes(report)
+    report.resets += resets(report)
+    for migration in report.migrations:
+        migration.risk = risk_of(migration)
+
+
+def table_of(migration: MigrationReview, finding: Finding) -> str | None:
+    """The table a finding is about: its operation's model's, else its statement's."""
+    ops = {op.index: op for op in migration.operations}
+    op = ops.get(finding.operation) if finding.operation is not None else None
+    if op is not None and op.table:
+        return op.table
+    impact = statement_impact(migration, finding)
+    return impact.table if impact is not None else None
+
+
+def statement_impact(migration: MigrationReview, finding: Finding) -> Impact | None:
+    statement = _statement(migration, finding)
+    return statement.impact if statement is not None else None
+
+
+def _statement(migration: MigrationReview, finding: Finding) -> StatementReview | None:
+    if finding.statement is None or finding.statement >= len(migration.statements):
+        return None
+    return migration.statements[finding.statement]
+
+
+def size_finding(finding: Finding, impact: Impact, *, sized: bool, threshold: float) -> None:
+    """Table-sized work estimated under ``threshold`` from statistics drops to low; without
+    statistics the finding says it depends on the table's size."""
+    if impact.kind not in SIZED_KINDS or finding.risk <= Risk.low:
+        return
+    table = f"`{impact.table}`" if impact.table else "the table"
+    if impact.seconds_high is None:
+        if not sized:
+            finding.risk_note = (
+                f"this applies if {table} is large: no table statistics were given, so its size "
+                f"is unknown (with `table-stats`, work estimated under {_seconds(threshold)} "
+                "drops to low)."
+            )
+        return
+    if impact.seconds_high >= threshold:
+        return
+    size = ", ".join(
+        part
+        for part in (
+            f"{format_rows(impact.rows)} rows" if impact.rows is not None else None,
+            format_bytes(impact.bytes) if impact.bytes is not None else None,
+        )
+        if part
+    )
+    finding.risk_before = finding.risk
+    finding.risk = Risk.low
+    low = impact.seconds_low if impact.seconds_low is not None else impact.seconds_high
+    finding.risk_note = (
+        f"{table} is small{f' ({size})' if size else ''}: estimated "
+        f"{format_range(low, impact.seconds_high)}, under small-table-seconds "
+        f"({_seconds(threshold)}), so {finding.risk_before} drops to low."
+    )
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def downtime_note(impact: Impact) -> str:
+    """What a blocking statement means when the application is stopped during the deploy."""
+    if impact.seconds_high is not None:
+        low = impact.seconds_low if impact.seconds_low is not None else impact.seconds_high
+        how_long = f"about {format_range(low, impact.seconds_high)}"
+    elif impact.grows_with:
+        how_long = f"as long as the work takes, which grows with the {impact.grows_with}"
+    else:
+        how_long = "as long as the work takes"
+    return (
+        'With `deploy = "downtime"` nothing else waits on this lock: it makes the downtime '
+        f"longer, by {how_long}."
+    )
+
+
+def fold(findings: list[Finding]) -> list[Finding]:
+    """Fold each finding that restates another's cause on the same operation into that one."""
+    kept: list[Finding] = []
+    for finding in findings:
+        host = next(
+            (
+                other
+                for other in findings
+                if other is not finding
+                and other.rule in RESTATES.get(finding.rule, ())
+                and _same_place(other, finding)
+                and other.risk >= finding.risk
+                and other.ignored == finding.ignored
+            ),
+            None,
+        )
+        if host is None:
+            kept.append(finding)
+        else:
+            host.folded.append(finding)
+    return kept
+
+
+def _same_place(a: Finding, b: Finding) -> bool:
+    if a.operation is not None and b.operation is not None:
+        return a.operation == b.operation
+    return a.statement is not None and a.statement == b.statement
+
+
+def group(findings: list[Finding], migration: MigrationReview) -> list[Finding]:
+    """One finding per rule and table: the first of each group stands for the others."""
+    groups: dict[tuple, list[Finding]] = defaultdict(list)
+    order: list[tuple] = []
+    for n, finding in enumerate(findings):
+        key = (finding.rule, finding.table, finding.ignored) if finding.table else (n,)
+        if key not in groups:
+            order.append(key)
+        groups[key].append(finding)
+    return [merged(groups[key], migration) for key in order]
+
+
+def merged(members: list[Finding], migration: MigrationReview) -> Finding:
+    if len(members) == 1:
+        return members[0]
+    first = members[0]
+    columns = list(dict.fromkeys(c for f in members if (c := _column(migration, f))))
+    others = [c for c in columns if c != _column(migration, first)]
+    if others:
+        more = (
+            f"The same applies to {len(others)} more column{'s' * (len(others) != 1)} of "
+            f"`{first.table}` in this migration: {', '.join(f'`{c}`' for c in others)}."
+        )
+    else:
+        more = f"The same applies to {len(members) - 1} more statements on `{first.table}`."
+    dropped = [f for f in members if f.risk_before is not None]
+    group = first.model_copy(
+        update={
+            "risk": Risk.worst([f.risk for f in members]),
+            "title": f"{first.title} ({len(columns) or len(members)}"
+            f" {'columns' if columns else 'times'})",
+            "message": f"{first.message} {more}",
+            "columns": columns,
+            "members": members,
+            "folded": [f for m in members for f in m.folded],
+            "risk_before": Risk.worst([f.risk_before for f in dropped if f.risk_before])
+            if len(dropped) == len(members)
+            else None,
+            "risk_note": first.risk_note if len(dropped) in (0, len(members)) else None,
+        },
+        deep=True,
+    )
+    return group
+
+
+def _column(migration: MigrationReview, finding: Finding) -> str | None:
+    ops = {op.index: op for op in migration.operations}
+    op = ops.get(finding.operation) if finding.operation is not None else None
+    return op.field_name if op is not None else None
+
+
+def review_notes(report: Report) -> list[Finding]:
+    """Project-wide advice, taken out of each migration into one note per rule."""
+    notes: list[Finding] = []
+    for rule_id in sorted(REVIEW_NOTES):
+        members = [
+            f for m in report.migrations for f in m.findings if f.rule == rule_id and not f.ignored
+        ]
+        if not members:
+            continue
+        for migration in report.migrations:
+            migration.findings = [f for f in migration.findings if f not in members]
+        rule = RULES[rule_id]
+        labels = list(dict.fromkeys(f.migration for f in members if f.migration))
+        count = len(labels)
+        where = ", ".join(f"`{label}`" for label in labels)
+        notes.append(
+            members[0].model_copy(
+                update={
+                    "risk": Risk.worst([f.risk for f in members]),
+                    "message": (
+                        f"{count} migration{' takes' if count == 1 else 's take'} locks that "
+                        f"block traffic without a timeout: {where}. {rule.why}"
+                    ),
+                    "members": members,
+                    "statement": None,
+                },
+                deep=True,
+            )
+        )
+    return notes
+
+
+def resets(report: Report) -> list[Reset]:
+    """Apps whose merged migrations are deleted and replaced by a new initial migration."""
+    found: list[Reset] = []
+    by_app: dict[str, list[MigrationReview]] = defaultdict(list)
+    for migration in report.migrations:
+        by_app[migration.app_label].append(migration)
+    for app, migrations in by_app.items():
+        deleted = [m for m in migrations if m.change == ChangeKind.deleted]
+        initial = [
+            m
+            for m in migrations
+            if m.change in (ChangeKind.added, ChangeKind.modified)
+            and not any(dep[0] == app for dep in m.dependencies)
+            and not m.error
+        ]
+        if len(deleted) < 2 or not initial:
+            continue
+        members = [f for m in deleted for f in m.findings if not f.ignored]
+        members += [
+            f
+            for m in initial
+            for f in m.findings
+            if f.rule == "MR-MIGRATION-MODIFIED" and not f.ignored
+        ]
+        for m in deleted + initial:
+            m.findings = [f for f in m.findings if f not in members]
+        names = ", ".join(f"`{m.label}`" for m in initial)
+        values = {"count": str(len(deleted)), "app": app, "initial": names}
+        rule = RULES["MR-MIGRATION-DELETED"]
+        finding = Finding(
+            rule=rule.id,
+            risk=Risk.worst([rule.risk, *(f.risk for f in members)]),
+            title=f"Migrations of `{app}` reset: {len(deleted)} deleted, a new initial migration",
+            message=f"{RESET_MESSAGE.format(**values)} {RESET_WHY}",
+            safer=RESET_SAFER.format(app=app, name=initial[0].name),
+            migration=initial[0].label,
+            file=initial[0].file,
+            line=min((f.line for f in initial[0].findings if f.line), default=None),
+            members=members,
+        )
+        found.append(
+            Reset(
+                app_label=app,
+                initial=[m.label for m in initial],
+                deleted=[m.label for m in deleted],
+                finding=finding,
+            )
+        )
+    return found

@@ -1,0 +1,319 @@
+"""One finding per decision, through the real pipeline: git, the collector, a scratch PostgreSQL,
+classify, estimate, consolidate, render.
+
+The projects are the demo's base with migrations written here, shaped like what real histories
+show: twenty type changes on a configuration table, a lock_timeout missing in every migration,
+NOT NULL changes, drops and renames under both deploy styles, an app's migrations reset.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.demo import FIXTURES
+from bot.models import ChangeKind, Report, Risk
+from bot.render import DEFAULT_MAX_CHARS, render_markdown
+
+IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+COLUMNS = [f"limit_{n:02}" for n in range(1, 21)]
+FIELDS = "".join(f'                ("{c}", models.IntegerField(default=0)),\n' for c in COLUMNS)
+ALTERS = "".join(
+    f'        migrations.AlterField("setting", "{c}", models.SmallIntegerField(default=0)),\n'
+    for c in COLUMNS
+)
+
+SETTINGS_TABLE = f"""from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.CreateModel(
+            name="Setting",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+{FIELDS}
+            ],
+        ),
+    ]
+"""
+
+SMALLINT = f"""from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0002_setting")]
+    operations = [
+{ALTERS}
+    ]
+"""
+
+
+def add_field(n: int, previous: str) -> str:
+    return f"""from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "{previous}")]
+    operations = [migrations.AddField("order", "extra_{n}", models.IntegerField(null=True))]
+"""
+
+
+NOT_NULL = """from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AlterField("order", "note", models.TextField(blank=True, default="")),
+    ]
+"""
+
+DROP_AND_RENAME = """from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.RemoveField("customer", "fax"),
+        migrations.RenameField("product", "title", "name"),
+    ]
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), *IDENTITY, *args], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def commit(repo: Path, message: str) -> str:
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--no-verify", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def project(
+    tmp_path: Path,
+    head: dict[str, str | None],
+    base: dict[str, str] | None = None,
+) -> tuple[Path, str]:
+    """The demo's base project plus ``base`` files, committed; then ``head`` (None deletes)."""
+    repo = tmp_path / "project"
+    shutil.copytree(FIXTURES / "base", repo, ignore=shutil.ignore_patterns("__pycache__"))
+    write(repo, base or {})
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    base_sha = commit(repo, "base")
+    git(repo, "checkout", "--quiet", "-b", "feature")
+    write(repo, head)
+    commit(repo, "head")
+    return repo, base_sha
+
+
+def write(repo: Path, files: dict[str, str | None]) -> None:
+    for name, text in files.items():
+        path = repo / name
+        if text is None:
+            path.unlink()
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def analyze(repo: Path, base: str, *args: str, tmp_path: Path) -> tuple[int, Report, str]:
+    """The analyze command's exit code and JSON report, and the review rendered from it."""
+    out = tmp_path / "report.json"
+    command = ["analyze", "--repo", str(repo), "--base", base, "--format", "json"]
+    code = main([*command, "--output", str(out), *args])
+    report = Report.model_validate_json(out.read_text())
+    return code, report, render_markdown(report, max_chars=DEFAULT_MAX_CHARS)
+
+
+def markdown(repo: Path, base: str, *args: str, tmp_path: Path) -> str:
+    out = tmp_path / "review.md"
+    main(["analyze", "--repo", str(repo), "--base", base, "--output", str(out), *args])
+    return out.read_text()
+
+
+def stats_file(tmp_path: Path, rows: int, table_bytes: int) -> Path:
+    path = tmp_path / "stats.json"
+    entry = {"table": "shop_setting", "rows": rows, "table_bytes": table_bytes}
+    path.write_text(json.dumps([entry | {"index_bytes": 16384, "toast_bytes": 0}]))
+    return path
+
+
+SMALLINT_PROJECT = {"shop/migrations/0003_setting_smallint.py": SMALLINT}
+SETTING_BASE = {"shop/migrations/0002_setting.py": SETTINGS_TABLE}
+
+
+def test_twenty_type_changes_on_one_table_are_one_finding(tmp_path: Path, pg_bin: Path) -> None:
+    repo, base = project(tmp_path, SMALLINT_PROJECT, base=SETTING_BASE)
+    code, report, text = analyze(repo, base, tmp_path=tmp_path)
+    assert report.errors == []
+    [migration] = report.migrations
+    [finding] = [f for f in migration.findings if f.rule == "MR-ALTER-COLUMN-TYPE"]
+    assert finding.columns == COLUMNS
+    assert len(finding.members) == 20 and finding.table == "shop_setting"
+    assert {m.statement for m in finding.members} == set(range(20))
+    assert finding.risk == Risk.critical
+    assert len(text) < 15_000, len(text)
+    assert text.count("**Safer:**") == 2  # the type change's, the lock_timeout note's
+    assert all(f"`{c}`" in text for c in COLUMNS)
+    assert "The decision depends on table sizes" in text
+    assert text.count("this applies if `shop_setting` is large") == 1
+    assert code == 1
+
+
+def test_small_tables_with_statistics_drop_to_low(tmp_path: Path, pg_bin: Path) -> None:
+    repo, base = project(tmp_path, SMALLINT_PROJECT, base=SETTING_BASE)
+    small = stats_file(tmp_path, rows=3, table_bytes=8192)
+    code, report, text = analyze(repo, base, "--table-stats", str(small), tmp_path=tmp_path)
+    [finding] = [f for f in report.migrations[0].findings if f.rule == "MR-ALTER-COLUMN-TYPE"]
+    assert (finding.risk, finding.risk_before) == (Risk.low, Risk.critical)
+    assert finding.risk_note and "3 rows" in finding.risk_note and "< 1 s" in finding.risk_note
+    assert report.migrations[0].risk == Risk.low and (code, report.decision) == (0, "pass")
+    assert "`shop_setting` is small (3 rows, 8 kB)" in text
+    assert "The decision depends on table sizes" not in text
+
+    large = stats_file(tmp_path, rows=40_000_000, table_bytes=6 * 1024**3)
+    code, report, _ = analyze(repo, base, "--table-stats", str(large), tmp_path=tmp_path)
+    [finding] = [f for f in report.migrations[0].findings if f.rule == "MR-ALTER-COLUMN-TYPE"]
+    assert (finding.risk, finding.risk_before, code) == (Risk.critical, None, 1)
+
+    # The threshold is the team's: 10 minutes makes the large table small too.
+    args = ("--table-stats", str(large), "--small-table-seconds", "36000")
+    code, report, _ = analyze(repo, base, *args, tmp_path=tmp_path)
+    assert (report.small_table_seconds, report.migrations[0].risk, code) == (36000, Risk.low, 0)
+
+
+def test_five_migrations_without_lock_timeout_give_one_note(tmp_path: Path, pg_bin: Path) -> None:
+    names = ["0001_initial"] + [f"000{n}_order_extra_{n}" for n in range(2, 7)]
+    head = {
+        f"shop/migrations/{name}.py": add_field(n, names[n - 2])
+        for n, name in enumerate(names[1:], start=2)
+    }
+    repo, base = project(tmp_path, head)
+    code, report, text = analyze(repo, base, tmp_path=tmp_path)
+    assert report.errors == [] and len(report.migrations) == 5
+    assert all("MR-NO-LOCK-TIMEOUT" not in {f.rule for f in m.findings} for m in report.migrations)
+    [note] = report.notes
+    assert note.rule == "MR-NO-LOCK-TIMEOUT" and len(note.members) == 5
+    assert {f.migration for f in note.members} == {f"shop.{n}" for n in names[1:]}
+    assert text.count("Blocking locks taken without a lock_timeout") == 1
+    assert "### For the whole review" in text
+    assert (code, report.risk) == (0, Risk.low)
+
+
+def test_not_null_change_is_one_finding(tmp_path: Path, pg_bin: Path) -> None:
+    repo, base = project(tmp_path, {"shop/migrations/0002_order_note.py": NOT_NULL})
+    _, report, text = analyze(repo, base, tmp_path=tmp_path)
+    high = [f for f in report.migrations[0].findings if f.risk >= Risk.high]
+    assert [f.rule for f in high] == ["MR-SET-NOT-NULL"], [(f.rule, f.risk) for f in high]
+    assert "MR-WORK-UNDER-HELD-LOCK" in high[0].rules
+    assert "It also answers for `MR-WORK-UNDER-HELD-LOCK`" in text
+
+
+def test_downtime_turns_the_deploy_order_rules_off(tmp_path: Path, pg_bin: Path) -> None:
+    head = {"shop/migrations/0002_drop_and_rename.py": DROP_AND_RENAME}
+    repo, base = project(tmp_path, head)
+    code, report, text = analyze(repo, base, tmp_path=tmp_path)
+    rules = {f.rule for f in report.migrations[0].findings}
+    assert {"MR-DROP-COLUMN", "MR-RENAME-COLUMN"} <= rules and code == 1
+    assert "deploy: `rolling` (the previous release serves while migrations run)" in text
+
+    code, report, text = analyze(repo, base, "--deploy", "downtime", tmp_path=tmp_path)
+    [migration] = report.migrations
+    assert not {"MR-DROP-COLUMN", "MR-RENAME-COLUMN"} & {f.rule for f in migration.findings}
+    assert {f.rule for f in migration.off} == {"MR-DROP-COLUMN", "MR-RENAME-COLUMN"}
+    assert (report.deploy, code, report.decision) == ("downtime", 0, "pass")
+    assert "deploy-order rules off" in text and "rule `MR-DROP-COLUMN`" not in text
+
+    # The same from the config file at head.
+    write(repo, {".migration-review.toml": 'deploy = "downtime"\n'})
+    commit(repo, "we deploy with downtime")
+    code, report, _ = analyze(repo, base, tmp_path=tmp_path)
+    assert (report.deploy, code) == ("downtime", 0)
+
+
+def test_downtime_lock_findings_speak_of_the_downtime(tmp_path: Path, pg_bin: Path) -> None:
+    repo, base = project(tmp_path, SMALLINT_PROJECT, base=SETTING_BASE)
+    _, report, _ = analyze(repo, base, "--deploy", "downtime", tmp_path=tmp_path)
+    [finding] = [f for f in report.migrations[0].findings if f.rule == "MR-ALTER-COLUMN-TYPE"]
+    assert 'With `deploy = "downtime"` nothing else waits on this lock' in finding.message
+    assert "makes the downtime longer, by as long as the work takes" in finding.message
+
+
+def test_a_reset_is_one_decision(tmp_path: Path, pg_bin: Path) -> None:
+    loans = "lending/migrations"
+    extra = {
+        f"{loans}/0002_loan_note.py": note_migration("0001_initial", "note"),
+        f"{loans}/0003_loan_memo.py": note_migration("0002_loan_note", "memo"),
+    }
+    initial = (FIXTURES / "base" / loans / "0001_initial.py").read_text()
+    reset = initial.replace("max_length=200", "max_length=250")
+    head: dict[str, str | None] = {name: None for name in extra}
+    head[f"{loans}/0001_initial.py"] = reset
+    repo, base = project(tmp_path, head, base=extra)
+    code, report, text = analyze(repo, base, tmp_path=tmp_path)
+    assert report.errors == []
+    [found] = report.resets
+    assert found.app_label == "loans" and found.initial == ["loans.0001_initial"]
+    assert found.deleted == ["loans.0002_loan_note", "loans.0003_loan_memo"]
+    assert {f.rule for f in found.finding.members} == {
+        "MR-MIGRATION-DELETED",
+        "MR-MIGRATION-MODIFIED",
+    }
+    deleted = [m for m in report.migrations if m.change == ChangeKind.deleted]
+    assert [m.findings for m in deleted] == [[], []]
+    assert (code, report.decision, report.risk) == (1, "fail", Risk.high)
+    assert text.count("migrations reset") == 1
+    assert "<details><summary>The 2 deleted migrations</summary>" in text
+    assert "| `loans.0002_loan_note`" not in text  # folded away, not a row each
+    assert "`manage.py migrate --fake loans 0001_initial`" in text
+
+
+def note_migration(previous: str, field: str) -> str:
+    return f"""from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("loans", "{previous}")]
+    operations = [migrations.AddField("loan", "{field}", models.TextField(null=True))]
+"""
+
+
+def test_markdown_from_the_cli_keeps_to_max_chars(tmp_path: Path, pg_bin: Path) -> None:
+    repo, base = project(tmp_path, SMALLINT_PROJECT, base=SETTING_BASE)
+    full = markdown(repo, base, "--max-chars", "0", tmp_path=tmp_path)
+    short = markdown(repo, base, "--max-chars", "3000", tmp_path=tmp_path)
+    assert len(full) > 3000 >= len(short)
+    assert "shortened to fit the comment size limit" in short
+    assert "MR-ALTER-COLUMN-TYPE" in short and "```sql" not in short
+    assert full.splitlines()[:2] == short.splitlines()[:2]
+    # The JSON keeps everything whatever the budget.
+    _, whole, _ = analyze(repo, base, "--max-chars", "100", tmp_path=tmp_path)
+    assert len(whole.migrations[0].statements) == 20
+    assert short == render_markdown(whole, max_chars=3000)  # the PR comment's degradation
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('deploy = "blue-green"\n', "deploy"),
+        ("small-table-seconds = -1\n", "small-table-seconds"),
+    ],
+)
+def test_bad_policy_in_the_config_is_an_error(
+    tmp_path: Path, pg_bin: Path, toml: str, message: str, capsys: pytest.CaptureFixture
+) -> None:
+    repo, base = project(tmp_path, {".migration-review.toml": toml})
+    code = main(["analyze", "--repo", str(repo), "--base", base])
+    assert code == 2
+    assert message in capsys.readouterr().err
