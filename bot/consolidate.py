@@ -3,8 +3,9 @@
 Classify raises a finding per rule hit, estimate sizes each statement; this stage, run on the
 whole review before the verdict, turns them into what is decided on:
 
-- a finding that only restates another's cause on the same statement (the held-lock finding
-  for the scan SET NOT NULL already reports) is folded into it (``Finding.folded``);
+- a finding that is part of another's decision is folded into it (``Finding.folded``): the lock
+  findings of one operation (the held-lock finding for the scan SET NOT NULL already reports),
+  and every statement's finding in a modified migration;
 - the findings of one rule on one table in one migration become one, listing the columns
   (``Finding.members``, ``Finding.columns``), with one alternative;
 - with table statistics, table-sized work estimated under ``small-table-seconds`` drops to low,
@@ -42,17 +43,13 @@ DEFAULT_SMALL_TABLE_SECONDS = 1.0
 DEPLOY_ORDER = frozenset({"MR-DROP-COLUMN", "MR-DROP-TABLE", "MR-RENAME-COLUMN", "MR-RENAME-TABLE"})
 """Rules about the previous release still serving during the deploy."""
 
-_TABLE_WORK = frozenset(rule.id for rule in RULES.values() if rule.family == "lock") - {
-    "MR-WORK-UNDER-HELD-LOCK",
-    "MR-UNRENDERED-SQL",
-    "MR-DROP-INDEX",
-    "MR-MYSQL-REBUILD",
-}
-RESTATES = {"MR-WORK-UNDER-HELD-LOCK": _TABLE_WORK, "MR-UNRENDERED-SQL": _TABLE_WORK}
-"""rule -> the rules whose finding on the same operation (or statement) already reports its
-cause: the held lock of the statements Django emits for one AlterField is the lock the
-SET NOT NULL or type change finding is about, and what ``migrate`` runs beyond ``sqlmigrate``
-for it is more of the same."""
+RESTATING = frozenset({"MR-WORK-UNDER-HELD-LOCK", "MR-UNRENDERED-SQL"})
+"""Lock rules that report another statement's lock again (held until COMMIT, or run by
+``migrate`` beyond ``sqlmigrate``): they never host the decision of their operation."""
+
+MODIFIED = "MR-MIGRATION-MODIFIED"
+"""In a modified migration the other findings fold into this one: databases that applied the
+migration never run it again, so the decision is about the edit."""
 
 REVIEW_NOTES = frozenset({"MR-NO-LOCK-TIMEOUT", "MR-MYSQL-NO-LOCK-WAIT-TIMEOUT"})
 """Advice about how the project runs migrations: one note per review."""
@@ -180,32 +177,36 @@ def downtime_note(impact: Impact) -> str:
 
 
 def fold(findings: list[Finding]) -> list[Finding]:
-    """Fold each finding that restates another's cause on the same operation into that one."""
+    """Fold the findings that are part of another's decision into it.
+
+    The lock findings of one operation are one decision, taken by the worst of them: Django's
+    AlterField to NOT NULL with a default is a SET DEFAULT, a backfill under the lock it took, a
+    SET NOT NULL scan and more, with one safer way. In a modified migration every finding is
+    part of the decision about the edit (``MODIFIED``).
+    """
+    hosts: dict[int, Finding] = {}
+    for finding in findings:
+        if finding.operation is None or RULES[finding.rule].family != "lock":
+            continue
+        host = hosts.get(finding.operation)
+        if host is None or _weight(finding) > _weight(host):
+            hosts[finding.operation] = finding
+    edited = next((f for f in findings if f.rule == MODIFIED), None)
     kept: list[Finding] = []
     for finding in findings:
-        host = next(
-            (
-                other
-                for other in findings
-                if other is not finding
-                and other.rule in RESTATES.get(finding.rule, ())
-                and _same_place(other, finding)
-                and other.risk >= finding.risk
-                and other.ignored == finding.ignored
-            ),
-            None,
-        )
-        if host is None:
+        if finding.operation is None or RULES[finding.rule].family != "lock":
+            host = edited if edited is not None and finding.statement is not None else None
+        else:
+            host = edited if edited is not None else hosts.get(finding.operation)
+        if host is None or host is finding or host.ignored != finding.ignored:
             kept.append(finding)
         else:
             host.folded.append(finding)
     return kept
 
 
-def _same_place(a: Finding, b: Finding) -> bool:
-    if a.operation is not None and b.operation is not None:
-        return a.operation == b.operation
-    return a.statement is not None and a.statement == b.statement
+def _weight(finding: Finding) -> tuple[int, bool]:
+    return finding.risk.rank, finding.rule not in RESTATING
 
 
 def group(findings: list[Finding], migration: MigrationReview) -> list[Finding]:

@@ -193,19 +193,26 @@ def test_small_tables_with_statistics_drop_to_low(tmp_path: Path, pg_bin: Path) 
     assert (report.small_table_seconds, report.migrations[0].risk, code) == (36000, Risk.low, 0)
 
 
-def test_five_migrations_without_lock_timeout_give_one_note(tmp_path: Path, pg_bin: Path) -> None:
-    names = ["0001_initial"] + [f"000{n}_order_extra_{n}" for n in range(2, 7)]
-    head = {
+FIVE = [f"000{n}_order_extra_{n}" for n in range(2, 7)]
+
+
+def five_migrations() -> dict[str, str | None]:
+    """Five migrations, each adding a column to shop_order without a lock_timeout."""
+    names = ["0001_initial", *FIVE]
+    return {
         f"shop/migrations/{name}.py": add_field(n, names[n - 2])
-        for n, name in enumerate(names[1:], start=2)
+        for n, name in enumerate(FIVE, start=2)
     }
-    repo, base = project(tmp_path, head)
+
+
+def test_five_migrations_without_lock_timeout_give_one_note(tmp_path: Path, pg_bin: Path) -> None:
+    repo, base = project(tmp_path, five_migrations())
     code, report, text = analyze(repo, base, tmp_path=tmp_path)
     assert report.errors == [] and len(report.migrations) == 5
     assert all("MR-NO-LOCK-TIMEOUT" not in {f.rule for f in m.findings} for m in report.migrations)
     [note] = report.notes
     assert note.rule == "MR-NO-LOCK-TIMEOUT" and len(note.members) == 5
-    assert {f.migration for f in note.members} == {f"shop.{n}" for n in names[1:]}
+    assert {f.migration for f in note.members} == {f"shop.{n}" for n in FIVE}
     assert text.count("Blocking locks taken without a lock_timeout") == 1
     assert "### For the whole review" in text
     assert (code, report.risk) == (0, Risk.low)
@@ -250,22 +257,30 @@ def test_downtime_lock_findings_speak_of_the_downtime(tmp_path: Path, pg_bin: Pa
     assert "makes the downtime longer, by as long as the work takes" in finding.message
 
 
-def test_a_reset_is_one_decision(tmp_path: Path, pg_bin: Path) -> None:
-    loans = "lending/migrations"
-    extra = {
-        f"{loans}/0002_loan_note.py": note_migration("0001_initial", "note"),
-        f"{loans}/0003_loan_memo.py": note_migration("0002_loan_note", "memo"),
+LOANS = "lending/migrations"
+
+
+def reset_project(count: int) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Head and base files: ``count`` merged migrations of loans deleted, 0001_initial redone."""
+    names = ["0001_initial"] + [f"{n:04}_loan_field_{n}" for n in range(2, count + 2)]
+    base = {
+        f"{LOANS}/{name}.py": note_migration(names[n - 1], f"field_{n + 1}")
+        for n, name in enumerate(names[1:], start=1)
     }
-    initial = (FIXTURES / "base" / loans / "0001_initial.py").read_text()
-    reset = initial.replace("max_length=200", "max_length=250")
-    head: dict[str, str | None] = {name: None for name in extra}
-    head[f"{loans}/0001_initial.py"] = reset
+    initial = (FIXTURES / "base" / LOANS / "0001_initial.py").read_text()
+    head: dict[str, str | None] = {name: None for name in base}
+    head[f"{LOANS}/0001_initial.py"] = initial.replace("max_length=200", "max_length=250")
+    return head, base
+
+
+def test_a_reset_is_one_decision(tmp_path: Path, pg_bin: Path) -> None:
+    head, extra = reset_project(2)
     repo, base = project(tmp_path, head, base=extra)
     code, report, text = analyze(repo, base, tmp_path=tmp_path)
     assert report.errors == []
     [found] = report.resets
     assert found.app_label == "loans" and found.initial == ["loans.0001_initial"]
-    assert found.deleted == ["loans.0002_loan_note", "loans.0003_loan_memo"]
+    assert found.deleted == ["loans.0002_loan_field_2", "loans.0003_loan_field_3"]
     assert {f.rule for f in found.finding.members} == {
         "MR-MIGRATION-DELETED",
         "MR-MIGRATION-MODIFIED",
@@ -275,7 +290,7 @@ def test_a_reset_is_one_decision(tmp_path: Path, pg_bin: Path) -> None:
     assert (code, report.decision, report.risk) == (1, "fail", Risk.high)
     assert text.count("migrations reset") == 1
     assert "<details><summary>The 2 deleted migrations</summary>" in text
-    assert "| `loans.0002_loan_note`" not in text  # folded away, not a row each
+    assert "| `loans.0002_loan_field_2`" not in text  # folded away, not a row each
     assert "`manage.py migrate --fake loans 0001_initial`" in text
 
 
