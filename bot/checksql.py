@@ -17,16 +17,16 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.classify import classify_sql, dialects, mysql
+from bot.classify import backend_for, classify_sql
 from bot.classify.locks import describe_blocks
+from bot.classify.mysql.analyzer import Server
+from bot.classify.postgresql import DEFAULT_VERSION as DEFAULT_PG_VERSION
+from bot.classify.review import BACKENDS
 from bot.classify.rules import RULES
-from bot.classify.sql import split
-from bot.errors import ReviewError
+from bot.classify.sql import statements
+from bot.errors import EXIT_FAIL, EXIT_PASS, ReviewError
 from bot.models import Risk, StatementReview, Verdict
 
-DEFAULT_PG_VERSION = 17
-EXIT_PASS, EXIT_FAIL = 0, 1
-DIALECTS = ("postgresql", "mysql", "sqlite")
 BLOCKS_RANK = {"none": 0, "writes": 1, "reads": 2}
 
 
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dialect",
-        choices=DIALECTS,
+        choices=BACKENDS,
         default="postgresql",
         help="the SQL's database: postgresql (default), mysql (MySQL and MariaDB) or sqlite",
     )
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.server_version is not None:
         try:
-            mysql.Server.parse(args.server_version)
+            Server.parse(args.server_version)
         except ValueError:
             raise ReviewError(
                 f"--server-version {args.server_version} is not a MySQL or MariaDB version",
@@ -112,30 +112,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def read_sql(path: Path) -> str:
+    hint: str | None
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ReviewError(
-            "no such file", stage="classify", file=str(path), hint="check the path"
-        ) from None
+        message, hint = "no such file", "check the path"
     except IsADirectoryError:
-        raise ReviewError(
-            "is a directory, not a SQL file",
-            stage="classify",
-            file=str(path),
-            hint="pass the .sql files themselves (e.g. dir/*.sql)",
-        ) from None
+        message = "is a directory, not a SQL file"
+        hint = "pass the .sql files themselves (e.g. dir/*.sql)"
     except UnicodeDecodeError as exc:
-        raise ReviewError(
-            f"is not UTF-8 text ({exc.reason} at byte {exc.start})",
-            stage="classify",
-            file=str(path),
-            hint="save the file as UTF-8",
-        ) from None
+        message = f"is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        hint = "save the file as UTF-8"
     except OSError as exc:
-        raise ReviewError(
-            f"cannot be read: {exc.strerror}", stage="classify", file=str(path)
-        ) from None
+        message, hint = f"cannot be read: {exc.strerror}", None
+    raise ReviewError(message, stage="classify", file=str(path), hint=hint)
 
 
 def check_file(path: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -143,27 +133,22 @@ def check_file(path: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
     sql = read_sql(path)
     traces = None
     pg_version = args.pg_version
-    if args.trace and split(sql):
+    if args.trace and statements(sql):
         from bot.collect import trace_script
 
         # Parse first: a file PostgreSQL cannot read is reported before anything runs.
-        classify_sql(sql, pg_version=pg_version or DEFAULT_PG_VERSION, file=str(path))
+        backend_for("postgresql", pg_version=pg_version or DEFAULT_PG_VERSION).check(sql, str(path))
         traced = trace_script(sql, database_url=args.database_url, file=str(path))
         traces = traced.statements
         if pg_version is None and traced.server_version_num:
             pg_version = traced.server_version_num // 10000
-    reviews = classify_sql(
-        sql,
+    backend = backend_for(
+        args.dialect,
         pg_version=pg_version or DEFAULT_PG_VERSION,
-        file=str(path),
-        traces=traces,
-        backend=args.dialect,
         server_version=args.server_version,
     )
-    if args.dialect == "postgresql":
-        lines = [item.line for item in split(sql)]
-    else:
-        lines = dialects.statement_lines(sql)
+    reviews = classify_sql(sql, backend=backend, file=str(path), traces=traces)
+    lines = [line for _, line in statements(sql)]
     return [_statement(path, line, review) for line, review in zip(lines, reviews, strict=True)]
 
 

@@ -1,6 +1,7 @@
 """The ``migration-review`` command: one sub-command per module, each with add_arguments/run.
 
-Exit codes: 0 nothing reaches ``--fail-on``; 1 something does; 2 a tool or input error.
+Exit codes (``bot.errors``): 0 nothing reaches ``--fail-on``; 1 something does; 2 a tool or
+input error.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.errors import ReviewError
-
-EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+from bot.errors import EXIT_ERROR, EXIT_PASS, ReviewError
 
 # sub-command -> module providing add_arguments(parser) and run(args) -> int
 COMMANDS: dict[str, tuple[str, str]] = {

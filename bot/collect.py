@@ -10,7 +10,6 @@ the end of its stderr.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,20 +18,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.classify.sql import split
+from bot.classify.sql import statements
 from bot.collector import COLLECTOR_DIR
 from bot.errors import ReviewError
 from bot.models import CollectedStatement, CollectorOutput, MigrationFile, Model, ToolError
 from bot.sandbox import collector_tmp
+from bot.secret_env import without_secrets
 
-TOKEN_VARIABLES = (
-    "GITHUB_TOKEN",
-    "GH_TOKEN",
-    "INPUT_GITHUB-TOKEN",
-    "INPUT_GITHUB_TOKEN",
-    "ACTIONS_RUNTIME_TOKEN",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-)
 TIMEOUT = 900.0
 # After Ctrl-C or a timeout the collector still has to stop its cluster and drop its database.
 CLEANUP_GRACE = 60.0
@@ -50,17 +42,6 @@ class SqlTrace(Model):
     database: str
     statements: list[CollectedStatement]
     errors: list[ToolError]
-
-
-def collector_env(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment minus the tokens, also when copied under another variable's name."""
-    environ = dict(os.environ if environ is None else environ)
-    secrets = {environ[name] for name in TOKEN_VARIABLES if environ.get(name)}
-    return {
-        name: value
-        for name, value in environ.items()
-        if name not in TOKEN_VARIABLES and value not in secrets
-    }
 
 
 def repo_root(path: Path) -> Path:
@@ -136,7 +117,7 @@ def trace_script(
     """
     request = {
         "mode": "sql",
-        "statements": [item.sql for item in split(sql)],
+        "statements": [statement for statement, _ in statements(sql)],
         "database_url": database_url,
         "pg_bin": str(pg_bin) if pg_bin else None,
     }
@@ -182,7 +163,7 @@ def _communicate(
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**collector_env(), "TMPDIR": str(tmp)},
+            env={**without_secrets(), "TMPDIR": str(tmp)},
             text=True,
         )
     except OSError as exc:

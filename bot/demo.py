@@ -19,9 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot.cli import EXIT_FAIL, EXIT_PASS
 from bot.diff import git
-from bot.errors import ReviewError
+from bot.errors import EXIT_FAIL, EXIT_PASS, ReviewError
 from bot.models import Risk
 from bot.pipeline import ReviewOptions, emit, review
 

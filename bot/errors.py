@@ -2,11 +2,18 @@
 
 Every failure the user can act on is raised as ``ReviewError``: it carries the file at fault and
 what to do, and the CLI turns it into a message and exit code 2 instead of a traceback.
+
+The exit codes of every command: 0 nothing reaches ``--fail-on``; 1 something does; 2 a tool or
+input error.
 """
 
 from __future__ import annotations
 
 from bot.models import ToolError
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+EXIT_CODES = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_ERROR}
+"""A report's decision -> the exit code."""
 
 
 class ReviewError(Exception):

@@ -1,8 +1,8 @@
 """Estimated impact: what each statement blocks, on which table, and for about how long.
 
 "Blocks writes" means little without "for how long". The duration of a statement depends on the
-kind of work PostgreSQL does for it, and the kind comes from the statement's final verdict
-(rewrite, scan) and its SQL:
+kind of work the database does for it, which the classifier puts on the statement's final
+verdict (``Verdict.work``):
 
     catalog           instant: only the system catalogs change
     scan              reads every row (VALIDATE CONSTRAINT, SET NOT NULL, ADD CHECK/FOREIGN KEY)
@@ -27,12 +27,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-import pglast
-from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
-
-from bot.classify import locks as lock_modes
-from bot.models import Impact, Lock, MigrationReview, StatementReview, TableStats, WorkKind
+from bot.classify.locks import SQL_NAMES, level
+from bot.models import Impact, Lock, MigrationReview, StatementReview, TableStats, Work
 from bot.stats import lookup
 
 # Production runs on other hardware, under load, with colder caches than the calibration
@@ -44,26 +40,6 @@ BLOCK_RANK = {"none": 0, "writes": 1, "reads": 2}
 KIND_RANK = ("catalog", "unknown", "dml", "index-concurrent", "scan", "index", "rewrite")
 SIZED = frozenset(KIND_RANK) - {"catalog"}
 HELD_GROWS = "the later statements of the migration: the lock is held until COMMIT"
-
-# Statements whose work depends on what they run, not on the table they touch.
-OPAQUE = (
-    ast.DoStmt,
-    ast.SelectStmt,
-    ast.CallStmt,
-    ast.CopyStmt,
-    ast.ExecuteStmt,
-    ast.CreateTableAsStmt,
-    ast.RefreshMatViewStmt,
-    ast.ReindexStmt,
-    ast.ClusterStmt,
-    ast.VacuumStmt,
-)
-INDEX_CONSTRAINTS = (
-    ConstrType.CONSTR_PRIMARY,
-    ConstrType.CONSTR_UNIQUE,
-    ConstrType.CONSTR_EXCLUSION,
-)
-VALIDATED_CONSTRAINTS = (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
 
 
 @dataclass(frozen=True)
@@ -83,19 +59,6 @@ def throughputs() -> dict[str, Throughput]:
 
 
 @dataclass
-class Work:
-    """What a statement does, as far as its duration is concerned."""
-
-    kind: WorkKind
-    target: str | None = None  # the relation its SQL names
-    source: str | None = None  # INSERT ... SELECT: the table the rows come from
-    verb: str = ""  # DML: "updates", "deletes", "inserts"
-    where: bool = False  # DML with a WHERE clause touches some rows, not all
-    rows: int | None = None  # INSERT ... VALUES: the row count is in the SQL
-    creates: str | None = None  # CREATE TABLE: the new, empty table
-
-
-@dataclass
 class Sized:
     """A statement's table and the statistics its duration is worked out from."""
 
@@ -107,35 +70,39 @@ class Sized:
 
 
 def estimate_migration(
-    m: MigrationReview, stats: dict[str, TableStats] | None, *, backend: str = "postgresql"
+    m: MigrationReview,
+    stats: dict[str, TableStats] | None,
+    *,
+    transactional_ddl: bool = True,
 ) -> None:
     """Fill each statement's impact and the migration's worst one (the longest blocking).
 
-    On MySQL every DDL statement commits on its own: nothing is held until the migration ends.
+    Without ``transactional_ddl`` (MySQL) every DDL statement commits on its own: nothing is
+    held until the migration ends.
     What ``migrate`` runs beyond sqlmigrate's output (``m.unrendered``) is sized alike and
     queues behind any lock the migration takes; its place among the statements is not known
     here, so it gets no held-until-commit note and adds nothing to the others' durations.
     """
-    holds = m.atomic and backend != "mysql"
+    holds = m.atomic and transactional_ddl
     created: set[str] = set()
     held: dict[str, int] = {}  # table -> strongest lock level this transaction already holds
     planned = []
     for statement in m.statements:
-        work = work_of(statement) if backend == "postgresql" else work_of_verdict(statement)
+        work = work_of(statement)
         created |= _created(statement, work)
         sized = _sized(statement, work, stats, created)
-        queues = sized.lock is not None and _level(sized.lock.mode) > held.get(sized.table or "", 0)
+        queues = sized.lock is not None and level(sized.lock.mode) > held.get(sized.table or "", 0)
         statement.impact = _impact(statement, work, sized, queues=queues)
         planned.append((statement.impact, work, sized))
         if holds:
             for lock in statement.final.locks:
                 name = _norm(lock.relation)
-                held[name] = max(held.get(name, 0), _level(lock.mode))
+                held[name] = max(held.get(name, 0), level(lock.mode))
     extra: list[Impact] = []
     for statement in m.unrendered:
-        work = work_of(statement) if backend == "postgresql" else work_of_verdict(statement)
+        work = work_of(statement)
         sized = _sized(statement, work, stats, created)
-        queues = sized.lock is not None and _level(sized.lock.mode) > held.get(sized.table or "", 0)
+        queues = sized.lock is not None and level(sized.lock.mode) > held.get(sized.table or "", 0)
         statement.impact = _impact(statement, work, sized, queues=queues)
         statement.impact.summary = summary(statement.impact, work, sized, stats, None)
         extra.append(statement.impact)
@@ -147,83 +114,13 @@ def estimate_migration(
 
 
 def work_of(statement: StatementReview) -> Work:
-    """The kind of work: the verdict says rewrite or scan; the SQL says index build or DML."""
-    verdict = statement.final
-    try:
-        nodes = [raw.stmt for raw in pglast.parse_sql(statement.sql)]
-    except pglast.parser.ParseError:
-        nodes = []
-    node = nodes[0] if len(nodes) == 1 else None
-    relation = getattr(node, "relation", None)
-    target = _name(relation) if isinstance(relation, ast.RangeVar) else None
-    if verdict.rewrite:
-        return Work("rewrite", target)
-    if isinstance(node, ast.CreateStmt):
-        return Work("catalog", target, creates=target)
-    if isinstance(node, ast.IndexStmt):
-        return Work("index-concurrent" if node.concurrent else "index", target)
-    if isinstance(node, ast.AlterTableStmt):
-        constraints = _added_constraints(node)
-        if any(c.contype in INDEX_CONSTRAINTS and not c.indexname for c in constraints):
-            return Work("index", target)
-        validates = any(cmd.subtype == AlterTableType.AT_ValidateConstraint for cmd in node.cmds)
-        checks = any(
-            c.contype in VALIDATED_CONSTRAINTS and not c.skip_validation for c in constraints
-        )
-        return Work("scan" if verdict.scan or validates or checks else "catalog", target)
-    if isinstance(node, ast.UpdateStmt | ast.DeleteStmt):
-        verb = "updates" if isinstance(node, ast.UpdateStmt) else "deletes"
-        return Work("dml", target, verb=verb, where=node.whereClause is not None)
-    if isinstance(node, ast.InsertStmt):
-        select = node.selectStmt
-        if isinstance(select, ast.SelectStmt) and select.valuesLists:
-            return Work("dml", target, verb="inserts", rows=len(select.valuesLists))
-        tables = [
-            r for r in getattr(select, "fromClause", None) or () if isinstance(r, ast.RangeVar)
-        ]
-        source = _name(tables[0]) if tables else None
-        return Work("dml", target, source=source, verb="inserts", where=source is None)
-    if node is None or isinstance(node, OPAQUE):
-        return Work("scan" if verdict.scan else "unknown", target)
-    return Work("scan" if verdict.scan else "catalog", target)
-
-
-def work_of_verdict(statement: StatementReview) -> Work:
-    """MySQL and SQLite, which pglast does not read: the kind from the verdict and the verb."""
-    verdict, sql = statement.final, statement.sql.upper()
-    target = verdict.locks[0].relation if verdict.locks else None
-    verb = sql.split(None, 1)[0] if sql.strip() else ""
-    if verdict.rewrite:
-        return Work("rewrite", target)
-    if verb in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
-        verbs = {"UPDATE": "updates", "DELETE": "deletes"}
-        return Work("dml", target, verb=verbs.get(verb, "inserts"), where=" WHERE " in sql)
-    if verdict.scan:
-        return Work("index" if "INDEX" in sql or "UNIQUE" in sql else "scan", target)
-    return Work("catalog", target)
-
-
-def _added_constraints(node: ast.AlterTableStmt) -> list[ast.Constraint]:
-    """Constraints an ALTER TABLE adds, as ADD CONSTRAINT or inline in ADD COLUMN."""
-    found: list[ast.Constraint] = []
-    for cmd in node.cmds:
-        if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
-            found.append(cmd.def_)
-        elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-            found.extend(c for c in cmd.def_.constraints or () if isinstance(c, ast.Constraint))
-    return found
-
-
-def _name(relation: ast.RangeVar) -> str:
-    return f"{relation.schemaname}.{relation.relname}" if relation.schemaname else relation.relname
+    """The kind of work, as the classifier put it on the final verdict (unknown on a verdict
+    made without one)."""
+    return statement.final.work or Work(kind="unknown")
 
 
 def _norm(relation: str) -> str:
     return relation.replace('"', "").removeprefix("public.")
-
-
-def _level(mode: str) -> int:
-    return lock_modes.level(mode) if mode in lock_modes.MODES else 0
 
 
 def _relkinds(statement: StatementReview) -> dict[str, str]:
@@ -255,10 +152,10 @@ def _sized(
         for lock in statement.final.locks
         if not any(w in relkinds.get(_norm(lock.relation), "table") for w in ("index", "sequence"))
     ]
-    table = _norm(work.target) if work.target else None
+    table = _norm(work.table) if work.table else None
     strongest = None
     if locks:
-        strongest = max(locks, key=lambda lk: (_level(lk.mode), _norm(lk.relation) == table))
+        strongest = max(locks, key=lambda lk: (level(lk.mode), _norm(lk.relation) == table))
         table = _norm(strongest.relation)
     read_from = work.source or table
     new_table = read_from is not None and _norm(read_from) in created
@@ -389,7 +286,7 @@ def lock_queue(statement: StatementReview, sized: Sized) -> str | None:
     table = sized.table
     if sized.lock is None or sized.lock.blocks == "none" or table is None:
         return None
-    lock = f"{lock_modes.SQL_NAMES.get(sized.lock.mode, sized.lock.mode)} lock on {table}"
+    lock = f"{SQL_NAMES.get(sized.lock.mode, sized.lock.mode)} lock on {table}"
     if sized.lock.blocks == "reads":
         text = (
             f"Before it starts, the {lock} waits for every transaction that has touched "

@@ -248,6 +248,22 @@ class Lock(Model):
     blocks: Blocks
 
 
+WorkKind = Literal["catalog", "scan", "rewrite", "index", "index-concurrent", "dml", "unknown"]
+
+
+class Work(Model):
+    """What a statement does, as far as its duration is concerned: the classifier knows it, the
+    estimate sizes it."""
+
+    kind: WorkKind
+    table: str | None = Field(None, description="The relation its SQL names.")
+    source: str | None = Field(None, description="INSERT ... SELECT: where the rows come from.")
+    verb: str = Field("", description='DML: "updates", "deletes" or "inserts".')
+    where: bool = Field(False, description="DML with a WHERE clause: some rows, maybe not all.")
+    rows: int | None = Field(None, description="INSERT ... VALUES: the rows its SQL holds.")
+    creates: str | None = Field(None, description="CREATE TABLE: the new, empty table.")
+
+
 class Verdict(Model):
     """A classification of one statement, static or traced."""
 
@@ -261,6 +277,7 @@ class Verdict(Model):
     notes: list[str] = Field(
         default_factory=list, description="What the verdict assumed or could not know."
     )
+    work: Work | None = Field(None, description="The kind of work, for the estimate.")
 
 
 class Finding(Model):
@@ -309,8 +326,6 @@ class Finding(Model):
 
 
 # --- estimate -------------------------------------------------------------------------------
-
-WorkKind = Literal["catalog", "scan", "rewrite", "index", "index-concurrent", "dml", "unknown"]
 
 
 class TableStats(Model):
@@ -384,6 +399,21 @@ class MigrationReview(Model):
     @property
     def label(self) -> str:
         return f"{self.app_label}.{self.name}"
+
+    @classmethod
+    def of(cls, m: CollectedMigration, **fields: object) -> MigrationReview:
+        """The review of a collected migration: what the collector found, and ``fields``."""
+        collected = {
+            "app_label": m.app_label,
+            "name": m.name,
+            "file": m.file,
+            "change": m.change,
+            "atomic": m.atomic,
+            "operations": m.operations,
+            "sqlmigrate": m.sqlmigrate,
+            "error": m.error,
+        }
+        return cls(**{**collected, **fields})
 
 
 Decision = Literal["pass", "fail", "error"]

@@ -16,13 +16,14 @@ from typing import Literal
 from pydantic import Field
 
 from bot import __version__
-from bot.classify import Schema, review_migration
-from bot.cli import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
+from bot.classify import Schema, backend_for, review_migration
+from bot.classify.backend import Backend
+from bot.classify.postgresql import DEFAULT_VERSION as DEFAULT_PG_VERSION
 from bot.collect import collect
 from bot.config import CONFIG_NAME, Config, find_config, load_config
 from bot.consolidate import DEFAULT_SMALL_TABLE_SECONDS, consolidate
 from bot.diff import diff_migrations, resolve, toplevel, worktree
-from bot.errors import ReviewError, format_error
+from bot.errors import EXIT_CODES, ReviewError, format_error
 from bot.estimate import estimate_migration
 from bot.ignores import Ignore, apply_ignores, config_ignores, effective_risk, inline_ignores
 from bot.locate import operation_lines
@@ -43,10 +44,6 @@ from bot.stats import load_stats
 
 DEFAULT_BASES = ("origin/HEAD", "origin/main", "main", "origin/master", "master")
 DEFAULT_FAIL_ON = Risk.high
-DEFAULT_PG_VERSION = 17
-"""What the static rules assume when neither --pg-version nor a server says otherwise."""
-
-EXIT_CODES = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_ERROR}
 
 
 class ReviewOptions(Model):
@@ -114,10 +111,14 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
             )
         stats = _stats(options, config, report)
         ignores = config_ignores(config, source=config_name) if config_name else []
+        backend = backend_for(
+            report.backend,
+            pg_version=report.pg_version or DEFAULT_PG_VERSION,
+            server_version=report.server_version,
+        )
         schema = Schema()  # what earlier migrations of this review built, for the later ones
         for collected in migrations:
-            pg_version = report.pg_version or DEFAULT_PG_VERSION
-            migration = _review(collected, pg_version, schema, stats, report)
+            migration = _review(collected, backend, schema, stats, report)
             own: list[Ignore] = []
             if migration.change != ChangeKind.deleted:
                 try:
@@ -188,7 +189,7 @@ def deleted(file: MigrationFile, labels: dict[str, str]) -> CollectedMigration:
 
 def _review(
     collected: CollectedMigration,
-    pg_version: int,
+    backend: Backend,
     schema: Schema,
     stats: dict[str, TableStats] | None,
     report: Report,
@@ -199,26 +200,11 @@ def _review(
     other migrations, and the error still fails the check.
     """
     try:
-        migration = review_migration(
-            collected,
-            pg_version=pg_version,
-            schema=schema,
-            backend=report.backend,
-            server_version=report.server_version,
-        )
+        migration = review_migration(collected, backend=backend, schema=schema)
     except Exception as exc:
-        return MigrationReview(
-            app_label=collected.app_label,
-            name=collected.name,
-            file=collected.file,
-            change=collected.change,
-            atomic=collected.atomic,
-            operations=collected.operations,
-            sqlmigrate=collected.sqlmigrate,
-            error=_crash("classify", collected.file, exc),
-        )
+        return MigrationReview.of(collected, error=_crash("classify", collected.file, exc))
     try:
-        estimate_migration(migration, stats, backend=report.backend)
+        estimate_migration(migration, stats, transactional_ddl=backend.transactional_ddl)
     except Exception as exc:
         report.errors.append(_crash("estimate", collected.file, exc))
     for finding in migration.findings:

@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.collect import collector_env
 from bot.errors import ReviewError
+from bot.secret_env import without_secrets
 
 # What the collector itself imports in the project's interpreter, and what to install when the
 # project's requirements leave it out (a project on SQLite in development may list no driver).
@@ -164,7 +164,7 @@ def install_env(venv: Path) -> dict[str, str]:
     """
     env = {
         name: value
-        for name, value in collector_env().items()
+        for name, value in without_secrets().items()
         if not name.startswith("INPUT_")
         and "TOKEN" not in name.upper()
         and name not in {"PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV"}

@@ -20,7 +20,7 @@ import jinja2
 
 from bot import markdown
 from bot.classify import locks as lk
-from bot.classify.traced import table_like
+from bot.classify.postgresql.traced import table_like
 from bot.consolidate import SIZED_KINDS, statement_impact
 from bot.errors import ReviewError
 from bot.estimate import format_bytes, format_range, format_rows

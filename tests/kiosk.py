@@ -12,8 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.collect import collector_env
 from bot.models import ChangeKind, MigrationFile
+from bot.secret_env import without_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
 KIOSK = ROOT / "tests" / "projects" / "kiosk"
@@ -45,7 +45,7 @@ def manage(*args: str, settings: str, env: dict[str, str]) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args, "--settings", settings],
         cwd=KIOSK,
-        env={**collector_env(), **env},
+        env={**without_secrets(), **env},
         capture_output=True,
         text=True,
         check=True,

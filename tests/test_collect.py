@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.collect import collect, collector_env
+from bot.collect import collect
 from bot.collector import COLLECTOR_DIR
 from bot.collector.mr_collector.cluster import ScratchDatabase
 from bot.errors import ReviewError
 from bot.models import ChangeKind, CollectorOutput, MigrationFile
+from bot.secret_env import without_secrets
 from tests.test_cluster import databases, processes_using
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ def manage(*args: str, database_url: str) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=SHOP,
-        env={**collector_env(), "SHOP_DATABASE_URL": database_url},
+        env={**without_secrets(), "SHOP_DATABASE_URL": database_url},
         capture_output=True,
         text=True,
         check=True,
@@ -255,7 +256,7 @@ def start_held_collector(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        env={**collector_env(), "MR_TEST_HOLD": str(hold)},
+        env={**without_secrets(), "MR_TEST_HOLD": str(hold)},
         text=True,
     )
     assert process.stdin is not None

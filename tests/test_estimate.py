@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.classify.postgresql.work import work
+from bot.classify.sql import split
 from bot.estimate import (
     HIGH_MARGIN,
     LOW_MARGIN,
@@ -30,12 +32,20 @@ from bot.models import (
     Trace,
     TracedLock,
     Verdict,
+    Work,
 )
 from bot.stats import load_stats
 
 STATS = load_stats(str(Path(__file__).parent / "stats" / "table-stats.json"))
 ORDER, CUSTOMER, INVOICE = STATS["shop_order"], STATS["shop_customer"], STATS["billing.invoice"]
 F = throughputs()
+
+
+def work_of(sql: str, *, rewrite: bool, scan: bool) -> Work:
+    """The work the PostgreSQL classifier puts on a verdict of ``sql``."""
+    parts = split(sql)
+    nodes = [] if any(p.error for p in parts) else [n for p in parts for n in p.nodes]
+    return work(nodes, rewrite=rewrite, scan=scan)
 
 
 def statement(
@@ -55,6 +65,7 @@ def statement(
         blocks=blocks,
         rewrite=rewrite,
         scan=scan,
+        work=work_of(sql, rewrite=rewrite, scan=scan),
     )
     return StatementReview(index=0, sql=sql, static=verdict, final=verdict, trace=trace)
 

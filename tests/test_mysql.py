@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pymysql
 import pytest
 
-from bot.classify import review_migrations
+from bot.classify import backend_for
 from bot.cli import main
 from bot.collect import collect
 from bot.collector.mr_collector.errors import CollectorError
@@ -37,6 +37,7 @@ from tests.kiosk import (
     new_migrations,
     sqlmigrate_outputs,
 )
+from tests.reviews import review_in_order
 
 # The kiosk project's settings do this too: mysqlclient has no wheel here, PyMySQL stands in.
 pymysql.install_as_MySQLdb()
@@ -79,8 +80,8 @@ def collected(mysql_url: str) -> Iterator[tuple[CollectorOutput, float, set[str]
 @pytest.fixture(scope="module")
 def reviews(collected: tuple[CollectorOutput, float, set[str]]) -> list[MigrationReview]:
     output = collected[0]
-    return review_migrations(
-        output.migrations, pg_version=0, backend="mysql", server_version=output.server_version
+    return review_in_order(
+        output.migrations, backend_for("mysql", server_version=output.server_version)
     )
 
 

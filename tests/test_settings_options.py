@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.classify import review_migration
+from bot.classify import backend_for, review_migration
 from bot.collect import collect
 from tests.kiosk import KIOSK, migration_file
 
@@ -27,7 +27,9 @@ def rules_with_timeout(timeout: str | None, pg_url: str, monkeypatch: pytest.Mon
     assert migration.error is None, migration.error
     traces = [s.trace for s in migration.statements if s.trace]
     assert traces
-    review = review_migration(migration, pg_version=output.server_version_num // 10000)
+    review = review_migration(
+        migration, backend=backend_for("postgresql", pg_version=output.server_version_num // 10000)
+    )
     return {t.lock_timeout for t in traces}, {f.rule for f in review.findings}
 
 

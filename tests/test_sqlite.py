@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.classify import review_migrations
+from bot.classify import backend_for
 from bot.cli import main
 from bot.collect import collect
 from bot.errors import ReviewError
@@ -23,6 +23,7 @@ from tests.kiosk import (
     new_migrations,
     sqlmigrate_outputs,
 )
+from tests.reviews import review_in_order
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +52,7 @@ def test_the_temporary_file_is_removed(collected: CollectorOutput) -> None:
 
 
 def test_the_remake_is_the_rewrite(collected: CollectorOutput) -> None:
-    reviews = {
-        m.name: m
-        for m in review_migrations(
-            collected.migrations, pg_version=0, backend="sqlite", server_version=None
-        )
-    }
+    reviews = {m.name: m for m in review_in_order(collected.migrations, backend_for("sqlite"))}
     remake = reviews["0010_item_quantity_bigint"]
     copy = next(s for s in remake.statements if s.sql.startswith("INSERT INTO"))
     assert copy.final.rewrite and copy.final.rules == ["MR-SQLITE-REWRITE"]

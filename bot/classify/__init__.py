@@ -1,6 +1,6 @@
-"""Classify: the lock risk of each statement, static (pglast) and traced (pg_locks)."""
+"""Classify: the lock risk of each statement, static and traced, one algorithm over backends."""
 
-from bot.classify.review import classify_sql, review_migration, review_migrations
+from bot.classify.review import backend_for, classify_sql, review_migration
 from bot.classify.schema import Schema
 
-__all__ = ["Schema", "classify_sql", "review_migration", "review_migrations"]
+__all__ = ["Schema", "backend_for", "classify_sql", "review_migration"]

@@ -41,16 +41,7 @@ CONFLICTS: dict[str, frozenset[str]] = {
     SHARE: frozenset(
         {ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, EXCLUSIVE, ACCESS_EXCLUSIVE}
     ),
-    SHARE_ROW_EXCLUSIVE: frozenset(
-        {
-            ROW_EXCLUSIVE,
-            SHARE_UPDATE_EXCLUSIVE,
-            SHARE,
-            SHARE_ROW_EXCLUSIVE,
-            EXCLUSIVE,
-            ACCESS_EXCLUSIVE,
-        }
-    ),
+    SHARE_ROW_EXCLUSIVE: frozenset(MODES[2:]),
     EXCLUSIVE: frozenset(MODES[1:]),
     ACCESS_EXCLUSIVE: frozenset(MODES),
 }
@@ -73,8 +64,9 @@ _BLOCKS_RANK: dict[Blocks, int] = {"none": 0, "writes": 1, "reads": 2}
 
 
 def level(mode: str) -> int:
-    """PostgreSQL's number for the mode (1 = AccessShareLock ... 8 = AccessExclusiveLock)."""
-    return MODES.index(mode) + 1
+    """PostgreSQL's number for the mode (1 = AccessShareLock ... 8 = AccessExclusiveLock); 0
+    for another backend's lock."""
+    return MODES.index(mode) + 1 if mode in MODES else 0
 
 
 def conflicts(a: str, b: str) -> bool:

@@ -946,7 +946,3 @@ operations = [
         safe=Example("python", "# keep the merged name"),
     ),
 )
-
-
-def get(rule_id: str) -> Rule:
-    return RULES[rule_id]

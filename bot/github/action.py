@@ -29,8 +29,7 @@ from pathlib import Path
 from github import Github
 
 from bot import __version__
-from bot.cli import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
-from bot.errors import ReviewError
+from bot.errors import EXIT_CODES, EXIT_ERROR, EXIT_PASS, ReviewError
 from bot.github import workflow
 from bot.github.annotations import WORKFLOW_LEVEL, annotations
 from bot.github.client import PublishFailure, connect, describe
@@ -51,7 +50,6 @@ from bot.render import render_markdown
 
 MODES = ("review", "analyze", "comment")
 DEPLOYS = ("rolling", "downtime")
-EXIT_CODES = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_ERROR}
 DEFAULT_REPORT = "migration-review-report.json"
 MAX_COMMENT_CHARS = 65535
 """GitHub refuses a comment over 65,536 characters, a check run summary over 65,535."""

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.collect import TOKEN_VARIABLES as RUNNER_SECRETS
-from bot.collect import collector_env
 from bot.errors import ReviewError
+from bot.secret_env import TOKEN_VARIABLES as RUNNER_SECRETS
+from bot.secret_env import without_secrets
 
 INPUTS = (
     "github-token",
@@ -99,7 +99,7 @@ def restart_without_secrets(token: str | None) -> None:
         token is None or token not in started_with.values()
     ):
         return
-    env = {name: value for name, value in collector_env().items() if value != token}
+    env = {name: value for name, value in without_secrets().items() if value != token}
     if token is not None:
         read, write = os.pipe()
         os.write(write, token.encode())

@@ -23,12 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.classify import classify_sql, review_migrations
+from bot.classify import backend_for, classify_sql
 from bot.classify.sql import split
 from bot.collect import collect, trace_script
 from bot.models import ChangeKind, Finding, MigrationFile, StatementReview
+from tests.reviews import review_in_order
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus"
 CASE = re.compile(r"^-- case: (?P<name>[\w-]+)(?P<static>\s+\[static-only\])?\s*$", re.M)
 MIN_CASES = 80
@@ -72,7 +73,7 @@ def _django(pg_url: str) -> tuple[list[Case], list[Finding], int]:
     assert [m.error for m in output.migrations if m.error] == []
     assert output.server_version_num
     pg_version = output.server_version_num // 10000
-    reviews = review_migrations(output.migrations, pg_version=pg_version)
+    reviews = review_in_order(output.migrations, backend_for("postgresql", pg_version=pg_version))
     cases = [Case(f"django {r.name}", "django", list(r.statements)) for r in reviews]
     return cases, [f for r in reviews for f in r.findings], pg_version
 
@@ -83,7 +84,7 @@ def _sql(path: Path, pg_url: str) -> tuple[list[Case], Case]:
     assert traced.server_version_num
     reviews = classify_sql(
         text,
-        pg_version=traced.server_version_num // 10000,
+        backend=backend_for("postgresql", pg_version=traced.server_version_num // 10000),
         file=str(path),
         traces=traced.statements,
     )

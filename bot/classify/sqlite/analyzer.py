@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.classify.mysql import Token, tokens, words
-from bot.classify.risk import rate
-from bot.classify.rules import RULES
+from bot.classify.risk import Hit, Reading, View, rate
 from bot.classify.schema import Schema
-from bot.models import Lock, Risk, Verdict
+from bot.classify.sql import Token, keywords, tokens, verb_work
+from bot.models import Lock, OperationInfo, Risk, Trace
 
 WRITE_LOCK = "DATABASE-WRITE"
 """The database's write lock, reported on the table the statement changes."""
@@ -33,7 +32,9 @@ JOURNAL_NOTE = (
 
 
 @dataclass
-class Reading:
+class Write:
+    """What a statement does under the database's write lock."""
+
     kind: str
     """create, remake, alter, index, drop, rename, dml, session, query or other."""
     table: str | None = None
@@ -42,14 +43,11 @@ class Reading:
     scan: bool = False
     dml: bool = False
     new_table: bool = False
-    hits: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def hit(self, rule: str, **values: str) -> None:
-        self.hits.append((rule, values))
-
-    def rule_hits(self) -> list[tuple[str, dict[str, str]]]:
-        return self.hits
+        self.hits.append(Hit(rule, values))
 
 
 class Analyzer:
@@ -57,18 +55,27 @@ class Analyzer:
 
     def __init__(self, schema: Schema | None = None) -> None:
         self.schema = schema if schema is not None else Schema()
+        self.held: dict[str, str] = {}
+        """The one lock SQLite has is the database's: nothing per table is held."""
         self.remaking: dict[str, str] = {}
         """new__t -> t, from its CREATE TABLE to its RENAME."""
         self.reindexing: str | None = None
         """The table just remade, while the statements after its RENAME build its indexes."""
 
-    def read(self, sql: str, operation: object = None) -> Reading:
+    def read(
+        self, sql: str, operation: OperationInfo | None = None, trace: Trace | None = None
+    ) -> Reading:
+        """The statement's static view: SQLite has nothing to trace."""
+        write = self._read(sql)
+        return Reading(static=_view(write, sql), ddl=write.kind not in ("dml", "session", "query"))
+
+    def _read(self, sql: str) -> Write:
         items = tokens(sql)
-        kinds = words(items)
+        kinds = keywords(items)
         if not (kinds[:1] == ["CREATE"] and "INDEX" in kinds[:3]):
             self.reindexing = None
         if not items:
-            return Reading("other")
+            return Write("other")
         if kinds[:2] == ["CREATE", "TABLE"]:
             return self._create_table(_name_after(items, "TABLE"))
         if kinds[:2] == ["ALTER", "TABLE"]:
@@ -80,41 +87,41 @@ class Analyzer:
         if kinds[:2] == ["DROP", "INDEX"]:
             name = _name_after(items, "INDEX")
             table = self.schema.indexes.pop(name, name)
-            return self._write(Reading("index", table=table))
+            return self._write(Write("index", table=table))
         if kinds[:2] == ["DROP", "TABLE"]:
             return self._drop_table(_name_after(items, "TABLE"))
         if kinds[0] in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
             return self._dml(items, kinds, sql)
         if kinds[0] in ("PRAGMA", "SELECT", "BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"):
-            return Reading("session")
-        reading = Reading("other")
+            return Write("session")
+        reading = Write("other")
         reading.hit("MR-UNRECOGNISED", statement=" ".join(sql.split())[:80])
         return reading
 
-    def _write(self, reading: Reading) -> Reading:
+    def _write(self, reading: Write) -> Write:
         reading.writes = True
         reading.new_table = reading.table in self.schema.created
         return reading
 
-    def _create_table(self, table: str) -> Reading:
+    def _create_table(self, table: str) -> Write:
         if table.startswith(REMAKE_PREFIX):
             self.remaking[table] = table.removeprefix(REMAKE_PREFIX)
         self.schema.created.add(table)
-        return Reading("create", table=table, writes=True, new_table=True)
+        return Write("create", table=table, writes=True, new_table=True)
 
-    def _alter(self, table: str, rest: list[Token]) -> Reading:
-        kinds = words(rest)
+    def _alter(self, table: str, rest: list[Token]) -> Write:
+        kinds = keywords(rest)
         if kinds[:2] == ["RENAME", "TO"] or (kinds[:1] == ["RENAME"] and len(rest) == 2):
             new_name = rest[-1].name
             if self.remaking.pop(table, None) == new_name:
                 self.reindexing = new_name
                 self.schema.created.discard(table)
-                return self._write(Reading("remake", table=new_name))
-            reading = self._write(Reading("rename", table=table))
+                return self._write(Write("remake", table=new_name))
+            reading = self._write(Write("rename", table=table))
             if not reading.new_table:
                 reading.hit("MR-RENAME-TABLE", table=table)
             return reading
-        reading = self._write(Reading("alter", table=table))
+        reading = self._write(Write("alter", table=table))
         if kinds[:1] == ["RENAME"]:
             column = rest[2].name if kinds[1:2] == ["COLUMN"] else rest[1].name
             if not reading.new_table:
@@ -127,34 +134,34 @@ class Analyzer:
                 reading.hit("MR-SQLITE-REWRITE", table=table, how="DROP COLUMN rewrites each row")
         return reading
 
-    def _index(self, table: str) -> Reading:
-        reading = self._write(Reading("index", table=table, scan=True))
+    def _index(self, table: str) -> Write:
+        reading = self._write(Write("index", table=table, scan=True))
         if table == self.reindexing:
             reading.notes.append(f"rebuilds an index of `{table}`, part of remaking it")
         elif not reading.new_table:
             reading.hit("MR-SQLITE-INDEX", table=table)
         return reading
 
-    def _drop_table(self, table: str) -> Reading:
+    def _drop_table(self, table: str) -> Write:
         if table in self.remaking.values():
-            return self._write(Reading("remake", table=table))
-        reading = self._write(Reading("drop", table=table))
+            return self._write(Write("remake", table=table))
+        reading = self._write(Write("drop", table=table))
         if not reading.new_table:
             reading.hit("MR-DROP-TABLE", table=table)
         return reading
 
-    def _dml(self, items: list[Token], kinds: list[str], sql: str) -> Reading:
+    def _dml(self, items: list[Token], kinds: list[str], sql: str) -> Write:
         table = items[1].name if kinds[0] == "UPDATE" else _name_after(items, "INTO", "FROM")
         source = self.remaking.get(table)
         if source is not None:
-            reading = self._write(Reading("remake", table=source, rewrite=True, scan=True))
+            reading = self._write(Write("remake", table=source, rewrite=True, scan=True))
             reading.new_table = source in self.schema.created
             if not reading.new_table:
                 how = f'Django remakes it: "{table}", copy, drop, rename'
                 reading.hit("MR-SQLITE-REWRITE", table=source, how=how)
             return reading
         selects = "SELECT" in kinds
-        reading = self._write(Reading("dml", table=table))
+        reading = self._write(Write("dml", table=table))
         reading.dml = not reading.new_table and (kinds[0] != "INSERT" or selects)
         if reading.new_table:
             return reading
@@ -166,9 +173,9 @@ class Analyzer:
         return reading
 
 
-def _name_after(items: list[Token], *keywords: str) -> str:
-    kinds = words(items)
-    for keyword in keywords:
+def _name_after(items: list[Token], *after: str) -> str:
+    kinds = keywords(items)
+    for keyword in after:
         if keyword in kinds:
             at = kinds.index(keyword) + 1
             while at < len(items) - 1 and items[at].word in ("IF", "NOT", "EXISTS"):
@@ -177,27 +184,19 @@ def _name_after(items: list[Token], *keywords: str) -> str:
     return ""
 
 
-def verdict(reading: Reading, source: str) -> Verdict:
+def _view(write: Write, sql: str) -> View:
     """The write lock on a pre-existing table, crossed with the work done under it."""
-    work = reading.rewrite or reading.scan or reading.dml
-    locked = reading.writes and not reading.new_table and reading.table is not None
-    locks = [Lock(relation=reading.table, mode=WRITE_LOCK, blocks="writes")] if locked else []
-    lock_risk = rate("writes", rewrite=reading.rewrite, work=work) if locked else Risk.safe
-    ids, hazards = [], []
-    for rule_id, _ in reading.hits:
-        rule = RULES[rule_id]
-        if rule.family != "lock":
-            hazards.append(rule.risk)
-        if rule.family != "lock" or lock_risk > Risk.safe:
-            ids.append(rule_id)
-    notes = [*reading.notes, JOURNAL_NOTE] if locked and work else list(reading.notes)
-    return Verdict(
-        source=source,  # type: ignore[arg-type]
+    work = write.rewrite or write.scan or write.dml
+    locked = write.writes and not write.new_table and write.table is not None
+    locks = [Lock(relation=write.table, mode=WRITE_LOCK, blocks="writes")] if locked else []
+    rewrite, scan = write.rewrite and locked, write.scan and locked
+    return View(
         locks=locks,
         blocks="writes" if locked else "none",
-        rewrite=reading.rewrite and locked,
-        scan=reading.scan and locked,
-        risk=Risk.worst([lock_risk, *hazards]),
-        rules=sorted(set(ids)),
-        notes=notes,
+        rewrite=rewrite,
+        scan=scan,
+        locks_risk=rate("writes", rewrite=write.rewrite, work=work) if locked else Risk.safe,
+        hits=write.hits,
+        notes=[*write.notes, JOURNAL_NOTE] if locked and work else list(write.notes),
+        work=verb_work(sql, locks, rewrite=rewrite, scan=scan),
     )

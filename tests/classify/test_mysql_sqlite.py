@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.classify import classify_sql, review_migration
-from bot.classify.mysql import Analyzer, Server
+from bot.classify import backend_for, classify_sql, review_migration
+from bot.classify.mysql.analyzer import Analyzer, Server
 from bot.classify.rules import RULES
 from bot.classify.schema import Schema
 from bot.cli import main
@@ -34,11 +34,11 @@ TABLE = (
 def read(sql: str, server: str) -> tuple[str | None, str | None, bool]:
     """(ALGORITHM, LOCK, rebuild) of the last statement of ``sql``, the table pre-existing."""
     analyzer = Analyzer(Server.parse(server))
-    analyzer.read(TABLE)
+    analyzer.plan(TABLE)
     analyzer.schema.start_unit()
     reading = None
     for statement in sql.split(";\n"):
-        reading = analyzer.read(statement)
+        reading = analyzer.plan(statement)
     assert reading is not None
     return reading.algorithm, reading.lock, reading.rebuild
 
@@ -145,9 +145,7 @@ def test_online_ddl_by_server_version(
 def test_a_column_of_unknown_definition_is_assumed_copied() -> None:
     [review] = classify_sql(
         "ALTER TABLE shop_order MODIFY code varchar(60) NOT NULL;",
-        pg_version=0,
-        backend="mysql",
-        server_version="8.0.36",
+        backend=backend_for("mysql", server_version="8.0.36"),
     )
     assert review.final.rules == ["MR-MYSQL-COPY-ALTER"]
     assert any("previous definition" in note and "unknown" in note for note in review.final.notes)
@@ -181,9 +179,9 @@ def test_a_column_of_unknown_definition_is_assumed_copied() -> None:
 )
 def test_mysql_verdicts(sql: str, risk: Risk, blocks: str, rules: list[str]) -> None:
     schema = Schema()
-    Analyzer(Server.parse("8.0.36"), schema).read(TABLE)  # known, and there before the review
+    Analyzer(Server.parse("8.0.36"), schema).plan(TABLE)  # known, and there before the review
     review = review_migration(
-        migration(sql, None), pg_version=0, backend="mysql", server_version="8.0.36", schema=schema
+        migration(sql, None), backend=backend_for("mysql", server_version="8.0.36"), schema=schema
     )
     final = review.statements[0].final
     assert (final.risk, final.blocks, final.rules) == (risk, blocks, rules)
@@ -194,9 +192,7 @@ def test_mysql_verdicts(sql: str, risk: Risk, blocks: str, rules: list[str]) -> 
 def test_statements_on_a_table_created_in_the_same_migration_are_safe() -> None:
     reviews = classify_sql(
         f"{TABLE};\nALTER TABLE shop_order MODIFY quantity bigint NOT NULL;",
-        pg_version=0,
-        backend="mysql",
-        server_version="8.0.36",
+        backend=backend_for("mysql", server_version="8.0.36"),
     )
     assert [r.final.risk for r in reviews] == [Risk.safe, Risk.safe]
 
@@ -217,7 +213,10 @@ def test_the_probe_wins_and_the_disagreement_is_kept() -> None:
     """The static reading knows nothing of quantity; the server said INSTANT."""
     probe = Trace(method="probe", algorithm="INSTANT", note="refused nothing")
     m = migration("ALTER TABLE `shop_order` MODIFY `quantity` int NOT NULL;", probe)
-    review = review_migration(m, pg_version=0, backend="mysql", server_version="10.11.6-MariaDB")
+    review = review_migration(
+        m,
+        backend=backend_for("mysql", server_version="10.11.6-MariaDB"),
+    )
     statement = review.statements[0]
     assert statement.static.rules == ["MR-MYSQL-COPY-ALTER"] and statement.static.rewrite
     assert statement.final.source == "traced" and statement.final.risk == Risk.low
@@ -240,7 +239,10 @@ def test_a_probed_copy_carries_the_lock_the_server_accepted() -> None:
         field=FieldInfo(type="django.db.models.BigIntegerField", db_type="bigint"),
     )
     m = migration("ALTER TABLE `shop_order` MODIFY `quantity` bigint NOT NULL;", probe, op)
-    review = review_migration(m, pg_version=0, backend="mysql", server_version="10.11.6-MariaDB")
+    review = review_migration(
+        m,
+        backend=backend_for("mysql", server_version="10.11.6-MariaDB"),
+    )
     statement = review.statements[0]
     assert statement.disagreements == []  # the operation told the static side the old type
     assert [(lock.mode, lock.blocks) for lock in statement.final.locks] == [
@@ -268,7 +270,7 @@ DROP TABLE "shop_wishlist";
 
 
 def test_sqlite_reads_django_s_table_remake() -> None:
-    reviews = classify_sql(REMAKE, pg_version=0, backend="sqlite", server_version=None)
+    reviews = classify_sql(REMAKE, backend=backend_for("sqlite"))
     summary = [(r.final.risk, r.final.rewrite, r.final.rules) for r in reviews]
     assert summary == [
         (Risk.safe, False, []),  # the new table: nobody uses it yet
@@ -297,22 +299,22 @@ def test_sqlite_reads_django_s_table_remake() -> None:
 def test_bad_examples_hit_their_rule_and_safe_ones_do_not(rule) -> None:
     backend = rule.bad.lang
     server = "8.0.36" if backend == "mysql" else None
-    bad = classify_sql(rule.bad.code, pg_version=0, backend=backend, server_version=server)
+    bad = classify_sql(rule.bad.code, backend=backend_for(backend, server_version=server))
     assert rule.id in {r for s in bad for r in s.final.rules}
-    safe = classify_sql(rule.safe.code, pg_version=0, backend=backend, server_version=server)
+    safe = classify_sql(rule.safe.code, backend=backend_for(backend, server_version=server))
     assert rule.id not in {r for s in safe for r in s.final.rules}
 
 
 def test_the_lock_wait_timeout_rule_follows_set_lock_wait_timeout() -> None:
     sql = "ALTER TABLE `shop_order` ADD COLUMN `paid` bool NULL;"
-    bare = review_migration(migration(sql, None), pg_version=0, backend="mysql")
+    bare = review_migration(migration(sql, None), backend=backend_for("mysql"))
     assert "MR-MYSQL-NO-LOCK-WAIT-TIMEOUT" in {f.rule for f in bare.findings}
     guarded = migration(sql, None)
     guarded.statements.insert(
         0, CollectedStatement(index=0, sql="SET SESSION lock_wait_timeout = 5;")
     )
     guarded.statements[1].index = 1
-    review = review_migration(guarded, pg_version=0, backend="mysql")
+    review = review_migration(guarded, backend=backend_for("mysql"))
     assert "MR-MYSQL-NO-LOCK-WAIT-TIMEOUT" not in {f.rule for f in review.findings}
 
 
@@ -328,7 +330,10 @@ def test_safer_code_is_valid_python_in_the_backend_s_sql() -> None:
         old_field=FieldInfo(type="django.db.models.CharField", db_type="varchar(20)"),
     )
     m = migration("ALTER TABLE `shop_customer` DROP COLUMN `fax`;", None, op)
-    review = review_migration(m, pg_version=0, backend="mysql", server_version="8.0.36")
+    review = review_migration(
+        m,
+        backend=backend_for("mysql", server_version="8.0.36"),
+    )
     safer = next(f.safer for f in review.findings if f.rule == "MR-DROP-COLUMN") or ""
     assert "DROP COLUMN `fax`" in safer and '"fax"' not in safer
     assert "AlterField('customer', 'fax', models.CharField(max_length=20, null=True))" in safer

@@ -11,9 +11,9 @@ import re
 
 import pytest
 
-from bot.classify import Schema, classify_sql, review_migration, review_migrations
+from bot.classify import Schema, backend_for, classify_sql, review_migration
 from bot.classify.docs import DOCS, render
-from bot.classify.postgres import Analyzer
+from bot.classify.postgresql.analyzer import Analyzer
 from bot.classify.rules import RULES
 from bot.classify.schema import SqlType, change_rewrites
 from bot.errors import ReviewError
@@ -27,6 +27,7 @@ from bot.models import (
     Trace,
     TracedLock,
 )
+from tests.reviews import review_in_order
 
 SETUP = """
 CREATE TABLE shop_customer (id bigint PRIMARY KEY, email varchar(100), phone text);
@@ -41,11 +42,18 @@ CREATE INDEX shop_order_status_idx ON shop_order (status);
 """
 
 
+PG17 = backend_for("postgresql", pg_version=17)
+
+
+def pg(version: int):
+    return backend_for("postgresql", pg_version=version)
+
+
 def classify(sql: str, *, pg_version: int = 17, setup: str = SETUP):
     """Classify ``sql`` against tables that already exist (``setup``, committed before)."""
     schema = Schema()
-    classify_sql(setup, pg_version=pg_version, schema=schema)
-    return classify_sql(sql, pg_version=pg_version, schema=schema)
+    classify_sql(setup, backend=pg(pg_version), schema=schema)
+    return classify_sql(sql, backend=pg(pg_version), schema=schema)
 
 
 def one(sql: str, **kwargs):
@@ -315,14 +323,14 @@ def test_indexes(sql: str, expected: dict[str, str], scan: bool, rule: str | Non
 def test_index_on_a_table_created_in_the_same_transaction_is_safe() -> None:
     reviews = classify_sql(
         "BEGIN;\nCREATE TABLE t (id int, a int);\nCREATE INDEX t_a ON t (a);\nCOMMIT;",
-        pg_version=17,
+        backend=PG17,
     )
     assert [r.final.risk for r in reviews] == [Risk.safe] * 4
 
 
 def test_outside_a_transaction_block_each_statement_commits_on_its_own() -> None:
     reviews = classify_sql(
-        "CREATE TABLE t (id int, a int);\nCREATE INDEX t_a ON t (a);", pg_version=17
+        "CREATE TABLE t (id int, a int);\nCREATE INDEX t_a ON t (a);", backend=PG17
     )
     assert reviews[1].final.risk == Risk.high
     assert "MR-LOCK-INDEX" in reviews[1].final.rules
@@ -512,7 +520,7 @@ def test_session_and_catalog_only_statements() -> None:
 def test_parse_error_names_the_file_and_the_line() -> None:
     with pytest.raises(ReviewError) as raised:
         classify_sql(
-            "SELECT 1;\n\nALTER TABLE t\n  ADD COLUMN x int garbage;", pg_version=17, file="m.sql"
+            "SELECT 1;\n\nALTER TABLE t\n  ADD COLUMN x int garbage;", backend=PG17, file="m.sql"
         )
     error = raised.value.error
     assert error.file == "m.sql:4"
@@ -521,7 +529,7 @@ def test_parse_error_names_the_file_and_the_line() -> None:
 
 def test_unparsable_statement_in_a_migration_needs_review() -> None:
     migration = _migration([("ALTER TABLE t ADD COLUMN x int garbage", None)])
-    review = review_migration(migration, pg_version=17)
+    review = review_migration(migration, backend=PG17)
     assert review.statements[0].final.rules == ["MR-UNRECOGNISED"]
     assert review.statements[0].final.risk == Risk.medium
 
@@ -532,10 +540,10 @@ def test_unparsable_statement_in_a_migration_needs_review() -> None:
 @pytest.mark.parametrize("rule", [r for r in RULES.values() if r.bad.lang == "sql"], ids=str)
 def test_bad_sql_examples_hit_their_rule_and_safe_ones_do_not(rule) -> None:
     version = 10 if rule.id == "MR-ADD-COLUMN-DEFAULT-PRE11" else 17
-    hit = {r for s in classify_sql(rule.bad.code, pg_version=version) for r in s.final.rules}
+    hit = {r for s in classify_sql(rule.bad.code, backend=pg(version)) for r in s.final.rules}
     assert rule.id in hit
     if rule.safe.lang == "sql":
-        safe = {r for s in classify_sql(rule.safe.code, pg_version=17) for r in s.final.rules}
+        safe = {r for s in classify_sql(rule.safe.code, backend=PG17) for r in s.final.rules}
         assert rule.id not in safe
 
 
@@ -598,7 +606,7 @@ def test_add_index_finding_suggests_add_index_concurrently_with_the_real_names()
     )
     review = review_migration(
         _migration([('CREATE INDEX "shop_order_status_idx" ON "shop_order" ("status");', 0)], [op]),
-        pg_version=17,
+        backend=PG17,
     )
     finding = next(f for f in review.findings if f.rule == "MR-LOCK-INDEX")
     assert finding.risk == Risk.high and finding.statement == 0
@@ -627,7 +635,7 @@ def test_remove_field_suggests_two_releases_and_keeps_not_null_columns_writable(
     )
     review = review_migration(
         _migration([('ALTER TABLE "shop_customer" DROP COLUMN "fax" CASCADE;', 0)], [op]),
-        pg_version=17,
+        backend=PG17,
     )
     finding = next(f for f in review.findings if f.rule == "MR-DROP-COLUMN")
     first, second = _python_blocks(finding.safer)
@@ -655,7 +663,7 @@ def test_alter_field_type_known_from_the_operation() -> None:
         _migration(
             [('ALTER TABLE "shop_product" ALTER COLUMN "name" TYPE varchar(200);', 0)], [op]
         ),
-        pg_version=17,
+        backend=PG17,
     )
     assert not review.statements[0].final.rewrite
     assert review.statements[0].final.risk == Risk.low
@@ -671,7 +679,7 @@ def test_migration_level_findings() -> None:
         reduces_to_sql=False,
     )
     review = review_migration(
-        _migration([], [run_python], change=ChangeKind.modified), pg_version=17
+        _migration([], [run_python], change=ChangeKind.modified), backend=PG17
     )
     rules = {f.rule: f for f in review.findings}
     assert {"MR-MIGRATION-MODIFIED", "MR-DATA-MIGRATION", "MR-NO-REVERSE"} <= set(rules)
@@ -685,7 +693,7 @@ def test_run_python_after_a_blocking_statement_runs_under_its_lock() -> None:
     fill = _op(1, "RunPython", "Raw Python operation", code="shop.migrations.fill")
     review = review_migration(
         _migration([('ALTER TABLE "shop_order" ADD COLUMN "paid" boolean NULL;', 0)], [add, fill]),
-        pg_version=17,
+        backend=PG17,
     )
     held = [f for f in review.findings if f.rule == "MR-WORK-UNDER-HELD-LOCK"]
     assert held and held[0].risk == Risk.high and "shop_order" in held[0].message
@@ -700,7 +708,7 @@ def test_non_atomic_migration_mixing_ddl_and_lock_timeout() -> None:
             ],
             atomic=False,
         ),
-        pg_version=17,
+        backend=PG17,
     )
     rules = {f.rule for f in review.findings}
     assert "MR-NONATOMIC-DDL" in rules and "MR-NO-LOCK-TIMEOUT" in rules
@@ -711,7 +719,7 @@ def test_non_atomic_migration_mixing_ddl_and_lock_timeout() -> None:
                 ('ALTER TABLE "shop_order" ADD COLUMN "note" text NULL;', None),
             ]
         ),
-        pg_version=17,
+        backend=PG17,
     )
     assert "MR-NO-LOCK-TIMEOUT" not in {f.rule for f in bounded.findings}
 
@@ -719,9 +727,9 @@ def test_non_atomic_migration_mixing_ddl_and_lock_timeout() -> None:
 def test_schema_carries_over_between_migrations_of_one_review() -> None:
     first = _migration([("ALTER TABLE shop_order ADD COLUMN code varchar(10);", None)])
     second = _migration([("ALTER TABLE shop_order ALTER COLUMN code TYPE varchar(30);", None)])
-    reviews = review_migrations([first, second], pg_version=17)
+    reviews = review_in_order([first, second], PG17)
     assert not reviews[1].statements[0].final.rewrite
-    alone = review_migration(second, pg_version=17)
+    alone = review_migration(second, backend=PG17)
     assert alone.statements[0].final.rewrite
 
 
@@ -745,7 +753,7 @@ def test_traced_verdict_wins_and_a_difference_is_kept() -> None:
         _migration(
             [("ALTER TABLE shop_order ALTER COLUMN code TYPE varchar(30);", None)], traces=[trace]
         ),
-        pg_version=17,
+        backend=PG17,
         schema=_schema("CREATE TABLE shop_order (id int, code varchar(10));"),
     )
     statement = review.statements[0]
@@ -764,7 +772,7 @@ def test_trace_lock_on_a_created_relation_is_ignored() -> None:
         locks=[_lock("shop_tag", "AccessExclusiveLock", created=True)],
     )
     review = review_migration(
-        _migration([("CREATE TABLE shop_tag (id int);", None)], traces=[trace]), pg_version=17
+        _migration([("CREATE TABLE shop_tag (id int);", None)], traces=[trace]), backend=PG17
     )
     assert review.statements[0].final.locks == []
     assert review.statements[0].disagreements == []
@@ -784,7 +792,7 @@ def test_a_mode_already_held_is_not_a_disagreement() -> None:
             ],
             traces=[first, second],
         ),
-        pg_version=17,
+        backend=PG17,
     )
     assert [s.disagreements for s in review.statements] == [[], []]
     assert review.statements[1].final.locks[0].mode == "AccessExclusiveLock"
@@ -798,7 +806,7 @@ def test_a_wrong_static_lock_is_a_disagreement() -> None:
     )
     review = review_migration(
         _migration([("CREATE INDEX i ON shop_order (status);", None)], traces=[trace]),
-        pg_version=17,
+        backend=PG17,
     )
     assert review.statements[0].disagreements == [
         "lock on shop_order: static ShareLock, traced AccessExclusiveLock"
@@ -817,7 +825,7 @@ def test_second_session_trace_keeps_the_static_scan() -> None:
             traces=[trace],
             atomic=False,
         ),
-        pg_version=17,
+        backend=PG17,
     )
     statement = review.statements[0]
     assert statement.disagreements == []
@@ -827,7 +835,7 @@ def test_second_session_trace_keeps_the_static_scan() -> None:
 
 def _schema(sql: str) -> Schema:
     schema = Schema()
-    classify_sql(sql, pg_version=17, schema=schema)
+    classify_sql(sql, backend=PG17, schema=schema)
     return schema
 
 
@@ -841,7 +849,7 @@ def test_analyzer_tracks_renames_for_the_trace() -> None:
                 Trace(method="transaction", held=[_lock("a", "AccessExclusiveLock")]),
             ],
         ),
-        pg_version=17,
+        backend=PG17,
         schema=analyzer.schema,
     )
     assert [s.disagreements for s in review.statements] == [[], []]
@@ -881,9 +889,9 @@ def test_sql_only_migrate_runs_is_classified_and_counts_towards_the_risk() -> No
         executed_sql="ALTER TABLE shop_order ALTER COLUMN code TYPE varchar(30);",
     )
     schema = "CREATE TABLE shop_order (id int, code varchar(10));"
-    plain = review_migration(_executed_only_migration(), pg_version=17, schema=_schema(schema))
+    plain = review_migration(_executed_only_migration(), backend=PG17, schema=_schema(schema))
     review = review_migration(
-        _executed_only_migration(rewrite), pg_version=17, schema=_schema(schema)
+        _executed_only_migration(rewrite), backend=PG17, schema=_schema(schema)
     )
     assert plain.unrendered == [] and plain.risk == Risk.low
     assert review.statements == plain.statements
@@ -908,7 +916,7 @@ def test_sql_only_migrate_runs_without_a_trace_keeps_the_static_verdict_and_its_
     )
     review = review_migration(
         _executed_only_migration(untraced, harmless),
-        pg_version=17,
+        backend=PG17,
         schema=_schema("CREATE TABLE shop_order (id int, code varchar(10), status text);"),
     )
     built, sequence = review.unrendered
@@ -931,7 +939,7 @@ def test_every_safer_text_opens_with_prose_so_the_comment_keeps_its_code_fences(
 ) -> None:
     """The comment writes ``**Safer:** <text>``: a text opening with a fence would glue the
     fence to the label and break the Markdown of the whole section."""
-    from bot.classify.suggest import Context, safer
+    from bot.classify.advice import Context, safer
     from bot.models import ChangeKind, CollectedMigration
 
     migration = CollectedMigration(
@@ -941,7 +949,8 @@ def test_every_safer_text_opens_with_prose_so_the_comment_keeps_its_code_fences(
         change=ChangeKind.added,
         atomic=True,
     )
-    context = Context(migration=migration, operation=None, sql="", pg_version=17)
-    text = safer(rule_id, context, {})
-    assert text and not text.lstrip().startswith("```"), text[:80]
-    assert all(line.startswith("```") for line in text.splitlines() if "```" in line)
+    context = Context(migration=migration, operation=None, sql="")
+    for backend in (PG17, backend_for("mysql"), backend_for("sqlite")):
+        text = safer(rule_id, context, {}, backend.advice)
+        assert text and not text.lstrip().startswith("```"), (backend.name, text[:80])
+        assert all(line.startswith("```") for line in text.splitlines() if "```" in line)

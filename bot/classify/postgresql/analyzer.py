@@ -31,7 +31,9 @@ from pglast.enums import (
 from pglast.stream import RawStream
 
 from bot.classify import locks as lk
-from bot.classify.risk import Effect
+from bot.classify.postgresql import traced
+from bot.classify.postgresql.work import work
+from bot.classify.risk import Effect, Hit, Reading, View, assess, effect_locks
 from bot.classify.schema import (
     SERIAL_TYPES,
     Column,
@@ -41,7 +43,8 @@ from bot.classify.schema import (
     Table,
     change_rewrites,
 )
-from bot.models import OperationInfo
+from bot.classify.sql import Parsed, short, split
+from bot.models import OperationInfo, Trace
 
 Kind = Literal["ddl", "dml", "query", "session", "transaction", "other"]
 
@@ -196,14 +199,6 @@ _SAFE_UTILITY = (
 
 
 @dataclass
-class Hit:
-    """A rule the statement breaks, with the names its message needs."""
-
-    rule: str
-    values: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
 class Analysis:
     """The static reading of one statement."""
 
@@ -218,8 +213,6 @@ class Analysis:
     recognised: bool = True
     no_transaction: bool = False
     """CONCURRENTLY, VACUUM...: PostgreSQL refuses to run it in a transaction block."""
-    tables: list[str] = field(default_factory=list)
-    """Tables the statement is about, first the main one (for messages and suggestions)."""
 
 
 def relation_name(rv: ast.RangeVar) -> str:
@@ -236,11 +229,6 @@ def _qualified(names: tuple[Any, ...] | list[Any]) -> str:
 
 def deparse(node: ast.Node) -> str:
     return RawStream()(node)
-
-
-def short(sql: str, limit: int = 80) -> str:
-    text = " ".join(sql.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _walk(node: Any) -> Iterator[ast.Node]:
@@ -281,7 +269,69 @@ class Analyzer:
 
     # -- driving -----------------------------------------------------------------------------
 
-    def analyze(
+    def read(
+        self, sql: str, operation: OperationInfo | None = None, trace: Trace | None = None
+    ) -> Reading:
+        """The statement's static view and, when the collector traced it, its traced view.
+
+        ``sql`` may hold several statements (Django's "SET CONSTRAINTS ... IMMEDIATE; ALTER
+        TABLE ..."): they are read in order and make one view.
+        """
+        parts = split(sql) or [Parsed(sql=sql, line=1)]
+        results = [self._static(part, operation) for part in parts]
+        result = results[0] if len(results) == 1 else _merge(results)
+        nodes = [] if any(p.error for p in parts) else [n for p in parts for n in p.nodes]
+        reading = Reading(
+            static=_view(result.effect, result.hits, result.notes, nodes),
+            ddl=result.kind == "ddl",
+            no_transaction=result.no_transaction,
+            lock_timeout=result.lock_timeout,
+        )
+        if trace is not None and trace.method != "static-only":
+            effect = traced.effect_of(
+                trace, kind=result.kind, static=result.effect, aliases=result.aliases
+            )
+            notes = list(result.notes)
+            if not traced.observed_scan(trace):
+                notes.append(
+                    "watched from a second session: locks traced, the scan is the static reading"
+                )
+            reading.traced = _view(effect, result.hits, notes, nodes)
+            reading.disagreements = traced.disagreements(
+                result.effect, trace, effect, aliases=result.aliases
+            )
+            reading.lock_timeout = _timeout_set(trace.lock_timeout) or result.lock_timeout
+        return reading
+
+    def _static(self, parsed: Parsed, op: OperationInfo | None) -> _Static:
+        if parsed.error:
+            hits = [Hit("MR-UNRECOGNISED", {"statement": short(parsed.sql)})]
+            notes = [f"PostgreSQL's parser rejects it: {parsed.error}"]
+            return _Static("other", Effect(held=dict(self.held)), hits, notes, False)
+        results = [self._analyze(node, parsed.sql, operation=op) for node in parsed.nodes]
+        own: dict[str, str] = {}
+        for _, effect in results:
+            for name, mode in effect.locks.items():
+                lk.merge(own, name, mode)
+        combined = Effect(
+            locks=own,
+            held=results[0][1].held,
+            rewrite=any(e.rewrite for _, e in results),
+            scan=any(e.scan for _, e in results),
+            dml=any(e.dml for _, e in results),
+        )
+        analyses = [a for a, _ in results]
+        return _Static(
+            kind=max((a.kind for a in analyses), key=_KIND_RANK.__getitem__),
+            effect=combined,
+            hits=[h for a in analyses for h in a.hits],
+            notes=[n for a in analyses for n in a.notes],
+            lock_timeout=self.lock_timeout_set,
+            no_transaction=any(a.no_transaction for a in analyses),
+            aliases=dict(self.schema.aliases),
+        )
+
+    def _analyze(
         self, node: ast.Node, sql: str, *, operation: OperationInfo | None = None
     ) -> tuple[Analysis, Effect]:
         a = Analysis()
@@ -409,7 +459,6 @@ class Analyzer:
             a.notes.append(f"{name} already exists: nothing happens")
             return
         table = Table(name, kind="partitioned" if node.partspec else "table")
-        a.tables.append(name)
         self.schema.add_table(table, created=True)
         for parent_rv in node.inhRelations or ():
             parent = relation_name(parent_rv)
@@ -453,7 +502,6 @@ class Analyzer:
     def _IndexStmt(self, node: ast.IndexStmt, a: Analysis, op: Any) -> None:
         a.kind = "ddl"
         table = relation_name(node.relation)
-        a.tables.append(table)
         index = node.idxname or "(unnamed)"
         self._lock(a, table, _SUE if node.concurrent else _SHARE)
         if node.if_not_exists and node.idxname in self.schema.indexes:
@@ -513,7 +561,6 @@ class Analyzer:
             return
         if node.missing_ok and name not in self.schema.tables and self.schema.tables:
             a.notes.append(f"IF EXISTS: {name} is not known here")
-        a.tables.append(name)
         known = self.schema.tables.get(name)
         partitions = list(known.partitions) if known else []
         modes = [self._alter_cmd(name, cmd, a, op) for cmd in node.cmds]
@@ -894,12 +941,10 @@ class Analyzer:
             return
         name = relation_name(node.relation)
         if kind in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_FOREIGN_TABLE):
-            a.tables.append(name)
             self._lock(a, name, _AE, recurse=False)
             self._hit(a, name, "MR-RENAME-TABLE", new_name=node.newname)
             self.schema.rename_table(name, node.newname)
         elif kind == ObjectType.OBJECT_COLUMN:
-            a.tables.append(name)
             self._lock(a, name, _AE)
             self._hit(a, name, "MR-RENAME-COLUMN", column=node.subname, new_name=node.newname)
             self.schema.rename_column(name, node.subname, node.newname)
@@ -953,7 +998,6 @@ class Analyzer:
                         f"the table of index {name} is not known here: PostgreSQL locks it "
                         f"with {mode}"
                     )
-                a.tables.append(table)
                 self._lock(a, table, mode, recurse=False)
                 if not node.concurrent:
                     self._hit(a, table, "MR-DROP-INDEX", index=name)
@@ -968,7 +1012,6 @@ class Analyzer:
             a.recognised = False
 
     def _drop_table(self, name: str, a: Analysis, *, cascade: bool) -> None:
-        a.tables.append(name)
         self._lock(a, name, _AE)
         known = name in self.schema.tables
         for fk in self.schema.foreign_keys_of(name):
@@ -995,7 +1038,6 @@ class Analyzer:
         cascade = node.behavior == DropBehavior.DROP_CASCADE
         for rv in node.relations:
             name = relation_name(rv)
-            a.tables.append(name)
             self._lock(a, name, _AE)
             self._rewrite(a, name)
             self._hit(a, name, "MR-TRUNCATE")
@@ -1020,7 +1062,6 @@ class Analyzer:
         a.no_transaction = bool(node.is_vacuumcmd)
         for rel in node.rels:
             name = relation_name(rel.relation)
-            a.tables.append(name)
             self._lock(a, name, _AE if full else _SUE)
             if full:
                 self._rewrite(a, name)
@@ -1032,7 +1073,6 @@ class Analyzer:
             a.recognised = False
             return
         name = relation_name(node.relation)
-        a.tables.append(name)
         self._lock(a, name, _AE)
         self._rewrite(a, name)
         self._hit(a, name, "MR-REWRITE-TABLE")
@@ -1050,7 +1090,6 @@ class Analyzer:
         else:
             a.recognised = False
             return
-        a.tables.append(table)
         a.no_transaction = concurrent
         self._lock(a, table, _SUE if concurrent else _SHARE)
         self._scan(a, table)
@@ -1109,7 +1148,6 @@ class Analyzer:
     def _dml_target(self, node: ast.Node, a: Analysis) -> None:
         a.kind = "dml"
         table = relation_name(node.relation)
-        a.tables.append(table)
         self._lock(a, table, lk.ROW_EXCLUSIVE)
         if self.schema.is_new(table):
             return
@@ -1240,3 +1278,82 @@ def _old_type_from_operation(op: OperationInfo | None, new: SqlType) -> SqlType 
     if SqlType.parse(op.field.db_type) != new:
         return None
     return SqlType.parse(op.old_field.db_type)
+
+
+_KIND_RANK: dict[Kind, int] = {
+    "ddl": 4,
+    "dml": 3,
+    "query": 2,
+    "session": 1,
+    "transaction": 0,
+    "other": 5,
+}
+
+
+@dataclass
+class _Static:
+    """The static reading of one statement (one or more parsed statements)."""
+
+    kind: Kind
+    effect: Effect
+    hits: list[Hit]
+    notes: list[str]
+    lock_timeout: bool
+    no_transaction: bool = False
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+def _merge(results: list[_Static]) -> _Static:
+    own: dict[str, str] = {}
+    for r in results:
+        for name, mode in r.effect.locks.items():
+            lk.merge(own, name, mode)
+    effect = Effect(
+        locks=own,
+        held=results[0].effect.held,
+        rewrite=any(r.effect.rewrite for r in results),
+        scan=any(r.effect.scan for r in results),
+        dml=any(r.effect.dml for r in results),
+    )
+    return _Static(
+        kind=max((r.kind for r in results), key=_KIND_RANK.__getitem__),
+        effect=effect,
+        hits=[h for r in results for h in r.hits],
+        notes=[n for r in results for n in r.notes],
+        lock_timeout=results[-1].lock_timeout,
+        no_transaction=any(r.no_transaction for r in results),
+        aliases=results[-1].aliases,
+    )
+
+
+def _view(effect: Effect, hits: list[Hit], notes: list[str], nodes: list[ast.Node]) -> View:
+    """A view of the statement from its effect; working under an earlier, more blocking lock is
+    a hit of its own."""
+    found = list(hits)
+    if effect.slowed_by_held_lock:
+        found.append(Hit("MR-WORK-UNDER-HELD-LOCK", held_values(effect)))
+    return View(
+        locks=effect_locks(effect),
+        blocks=effect.blocks,
+        rewrite=effect.rewrite,
+        scan=effect.scan,
+        locks_risk=assess(effect),
+        hits=found,
+        notes=notes,
+        work=work(nodes, rewrite=effect.rewrite, scan=effect.scan),
+        held=effect.held,
+    )
+
+
+def held_values(effect: Effect) -> dict[str, str]:
+    """Names for MR-WORK-UNDER-HELD-LOCK's message: the most blocking lock still held."""
+    name, mode = max(effect.held.items(), key=lambda item: lk.level(item[1]))
+    return {
+        "held": f"the {lk.SQL_NAMES[mode]} lock",
+        "held_table": name,
+        "held_blocks": "reads and writes" if lk.blocks(mode) == "reads" else "writes",
+    }
+
+
+def _timeout_set(value: str | None) -> bool:
+    return value not in (None, "", "0", "0s", "0ms")

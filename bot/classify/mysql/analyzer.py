@@ -22,13 +22,10 @@ import re
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
-from sqlparse import lexer
-from sqlparse import tokens as T
-
-from bot.classify.risk import rate
-from bot.classify.rules import RULES
+from bot.classify.risk import Hit, Reading, View, rate
 from bot.classify.schema import Column, Schema, SqlType, Table
-from bot.models import Blocks, Lock, OperationInfo, Risk, Trace, Verdict
+from bot.classify.sql import Token, keywords, split_clauses, text_of, tokens, verb_work
+from bot.models import Blocks, Lock, OperationInfo, Risk, Trace
 
 ALGORITHMS = ("INSTANT", "NOCOPY", "INPLACE", "COPY")
 """Most efficient first: ALGORITHM=X asks the server for X or better."""
@@ -124,8 +121,8 @@ METADATA = Step("NOCOPY")
 
 
 @dataclass
-class Reading:
-    """The static reading of one statement."""
+class Plan:
+    """What the server does for one statement: the static reading, or the probe's."""
 
     kind: str
     """alter, index, create, drop, rename, dml, session, query or other."""
@@ -142,84 +139,15 @@ class Reading:
     """The same, as SQL, for the tools that run it."""
     foreign_key: bool = False
     """Adds a foreign key: the reason for a copy, with its own safer way."""
-    hits: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def hit(self, rule: str, **values: str) -> None:
-        self.hits.append((rule, values))
+        self.hits.append(Hit(rule, values))
 
-    def rule_hits(self) -> list[tuple[str, dict[str, str]]]:
+    def rule_hits(self) -> list[Hit]:
         """The hazards found while reading, and the rule its algorithm and lock call for."""
         return self.hits + algorithm_hits(self)
-
-
-# -- tokens ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Token:
-    text: str
-    word: str
-    """Upper-cased bare word, '' for quoted names, strings, numbers and punctuation."""
-    name: str
-    """The identifier it names, unquoted ('' for strings, numbers and punctuation)."""
-
-
-def tokens(sql: str) -> list[Token]:
-    """The statement's tokens, without whitespace, comments and its closing semicolon.
-
-    sqlparse lexes some keyword pairs as one token ("NOT NULL"): they become one per word.
-    """
-    found: list[Token] = []
-    for ttype, value in lexer.tokenize(sql):
-        if ttype in T.Whitespace or ttype in T.Newline or ttype in T.Comment:
-            continue
-        if value.startswith("`"):
-            found.append(Token(value, "", value[1:-1].replace("``", "`")))
-        elif value.startswith('"'):  # an identifier in SQLite (and MySQL's ANSI_QUOTES mode)
-            found.append(Token(value, "", value[1:-1].replace('""', '"')))
-        elif ttype in T.Keyword or ttype in T.Name or (ttype in T.Literal and value[0].isalpha()):
-            found += [Token(word, word.upper(), word) for word in value.split()]
-        else:
-            found.append(Token(value, "", ""))
-    while found and found[-1].text == ";":
-        found.pop()
-    return found
-
-
-def split_clauses(items: list[Token]) -> list[list[Token]]:
-    """ALTER TABLE's specifications: split at the commas outside parentheses."""
-    clauses: list[list[Token]] = [[]]
-    depth = 0
-    for token in items:
-        if token.text == "(":
-            depth += 1
-        elif token.text == ")":
-            depth -= 1
-        elif token.text in (",", ";") and depth == 0:
-            clauses.append([])
-            continue
-        clauses[-1].append(token)
-    return [clause for clause in clauses if clause]
-
-
-def words(items: list[Token]) -> list[str]:
-    return [token.word for token in items]
-
-
-def text_of(items: list[Token], *, plain: bool = False) -> str:
-    """Tokens back to compact SQL: ``varchar ( 20 )`` -> ``varchar(20)``.
-
-    ``plain`` leaves the backticks off names that need none, for messages.
-    """
-    out = ""
-    for token in items:
-        text = token.text
-        if plain and text.startswith("`") and re.fullmatch(r"[A-Za-z_]\w*", token.name):
-            text = token.name
-        glue = out and not (out.endswith("(") or token.text in ("(", ")", ","))
-        out += (" " if glue else "") + text
-    return out
 
 
 # -- column definitions ----------------------------------------------------------------------
@@ -265,7 +193,7 @@ def column_def(items: list[Token]) -> ColumnDef:
     name = items[0].name
     rest = items[1:]
     end = next((i for i, t in enumerate(rest) if t.word in _ATTRIBUTES), len(rest))
-    kinds = words(rest[end:])
+    kinds = keywords(rest[end:])
     charset = collation = None
     for i, word in enumerate(kinds[:-1]):
         following = rest[end + i + 1]
@@ -306,6 +234,8 @@ class Analyzer:
     def __init__(self, server: Server, schema: Schema | None = None) -> None:
         self.server = server
         self.schema = schema if schema is not None else Schema()
+        self.held: dict[str, str] = {}
+        """MySQL commits every DDL statement at once: no lock outlives its statement."""
         self.foreign_key_checks = True
         self.lock_wait_timeout = False
         self.new_primary_key = False
@@ -319,11 +249,28 @@ class Analyzer:
         if re.search(r"lock_wait_timeout\s*=", text):
             self.lock_wait_timeout = True
 
-    def read(self, sql: str, operation: OperationInfo | None = None) -> Reading:
+    def read(
+        self, sql: str, operation: OperationInfo | None = None, trace: Trace | None = None
+    ) -> Reading:
+        """The statement's static view and, when the collector probed it, the probe's."""
+        plan = self.plan(sql, operation)
+        reading = Reading(
+            static=_view(plan, sql),
+            ddl=plan.kind in ("alter", "index", "create", "drop", "rename"),
+            lock_timeout=self.lock_wait_timeout,
+        )
+        if trace is not None and trace.method == "probe":
+            probed = traced_plan(plan, trace, self.server)
+            reading.traced = _view(probed, sql)
+            reading.disagreements = disagreements(plan, probed)
+        return reading
+
+    def plan(self, sql: str, operation: OperationInfo | None = None) -> Plan:
+        """What the server does for the statement, as its manuals say."""
         items = tokens(sql)
         if not items:
-            return Reading("other")
-        head = words(items[:4])
+            return Plan("other")
+        head = keywords(items[:4])
         if head[:2] == ["ALTER", "TABLE"] or head[:3] == ["ALTER", "ONLINE", "TABLE"]:
             start = head.index("TABLE") + 1
             if items[start].word == "IGNORE":
@@ -343,26 +290,27 @@ class Analyzer:
             return self._dml(items, sql)
         if head[0] == "TRUNCATE":
             table = items[2].name if head[1:2] == ["TABLE"] else items[1].name
-            reading = Reading("drop", table=table, algorithm="INSTANT")
+            reading = Plan("drop", table=table, algorithm="INSTANT")
             reading.hit("MR-TRUNCATE", table=table)
             return reading
         if head[0] == "SET":
             self._session(items)
-            return Reading("session")
+            return Plan("session")
         if head[0] in ("SELECT", "SHOW", "DO", "BEGIN", "COMMIT", "START", "ROLLBACK"):
-            return Reading("query")
-        reading = Reading("other")
+            return Plan("query")
+        reading = Plan("other")
         reading.hit("MR-UNRECOGNISED", statement=_short(sql))
         return reading
 
     # -- ALTER TABLE -------------------------------------------------------------------------
 
-    def _alter(self, table: str, rest: list[Token], operation: OperationInfo | None) -> Reading:
-        reading = Reading("alter", table=table, new_table=self.schema.is_new(table))
+    def _alter(self, table: str, rest: list[Token], operation: OperationInfo | None) -> Plan:
+        reading = Plan("alter", table=table, new_table=self.schema.is_new(table))
         clauses = split_clauses(rest)
         # A primary key dropped and another added in the same statement: rebuilt in place.
         self.new_primary_key = any(
-            words(clause)[:1] == ["ADD"] and "PRIMARY" in words(clause)[:4] for clause in clauses
+            keywords(clause)[:1] == ["ADD"] and "PRIMARY" in keywords(clause)[:4]
+            for clause in clauses
         )
         steps = [self._clause(table, clause, operation, reading) for clause in clauses]
         steps = [step for step in steps if step is not None]
@@ -396,9 +344,9 @@ class Analyzer:
         table: str,
         clause: list[Token],
         operation: OperationInfo | None,
-        reading: Reading,
+        reading: Plan,
     ) -> Step | None:
-        kinds = words(clause)
+        kinds = keywords(clause)
         first = kinds[0]
         if first in ("ALGORITHM", "LOCK"):
             reading.notes.append(f"the statement asks for {text_of(clause)} itself")
@@ -426,8 +374,8 @@ class Analyzer:
         reading.notes.append(f"`{_short(text_of(clause))}`: not recognised, a copy assumed")
         return Step("COPY")
 
-    def _add(self, table: str, rest: list[Token], reading: Reading) -> Step:
-        kinds = words(rest)
+    def _add(self, table: str, rest: list[Token], reading: Plan) -> Step:
+        kinds = keywords(rest)
         if kinds[0] == "CONSTRAINT":
             rest, kinds = rest[2:], kinds[2:]
         head = kinds[0] if kinds else ""
@@ -472,8 +420,8 @@ class Analyzer:
             return self.server.instant and (not position or self.server.at_least(10, 4))
         return self.server.instant and (not position or self.server.at_least(8, 0, 29))
 
-    def _drop(self, table: str, rest: list[Token], reading: Reading) -> Step:
-        kinds = words(rest)
+    def _drop(self, table: str, rest: list[Token], reading: Plan) -> Step:
+        kinds = keywords(rest)
         head = kinds[0] if kinds else ""
         if head in ("INDEX", "KEY"):
             return Step("NOCOPY")
@@ -495,8 +443,8 @@ class Analyzer:
         )
         return INSTANT_COLUMN if instant else Step("INPLACE", rebuild=True)
 
-    def _rename(self, table: str, clause: list[Token], reading: Reading) -> Step:
-        kinds = words(clause)
+    def _rename(self, table: str, clause: list[Token], reading: Plan) -> Step:
+        kinds = keywords(clause)
         if kinds[1:2] in (["INDEX"], ["KEY"]):
             return INSTANT if self.server.mariadb else METADATA
         if kinds[1:2] == ["COLUMN"]:
@@ -519,13 +467,13 @@ class Analyzer:
         table: str,
         clause: list[Token],
         operation: OperationInfo | None,
-        reading: Reading,
+        reading: Plan,
     ) -> Step:
         rest = clause[1:]
         if rest and rest[0].word == "COLUMN":
             rest = rest[1:]
         old_name = rest[0].name
-        if words(clause)[0] == "CHANGE":
+        if keywords(clause)[0] == "CHANGE":
             rest = rest[1:]
         new = column_def(rest)
         old = self._old_column(table, old_name, operation)
@@ -542,7 +490,7 @@ class Analyzer:
         step = self._column_change(old, new, reading, table)
         return self._instant_rename() if new.name != old_name and step == INSTANT else step
 
-    def _column_change(self, old: ColumnDef, new: ColumnDef, reading: Reading, table: str) -> Step:
+    def _column_change(self, old: ColumnDef, new: ColumnDef, reading: Plan, table: str) -> Step:
         null_changes = old.not_null != new.not_null
         if new.auto_increment and not old.auto_increment:
             return Step("COPY")
@@ -621,11 +569,11 @@ class Analyzer:
 
     # -- other statements ------------------------------------------------------------------
 
-    def _create_index(self, items: list[Token]) -> Reading:
-        kinds = words(items)
+    def _create_index(self, items: list[Token]) -> Plan:
+        kinds = keywords(items)
         on = kinds.index("ON")
         table = items[on + 1].name
-        reading = Reading("index", table=table, new_table=self.schema.is_new(table))
+        reading = Plan("index", table=table, new_table=self.schema.is_new(table))
         reading.what = " ".join(kinds[: kinds.index("INDEX") + 1])
         if "FULLTEXT" in kinds[:3]:
             step = Step("INPLACE", lock="SHARED", rebuild=True, scan=True)
@@ -636,21 +584,19 @@ class Analyzer:
         self._apply(reading, step)
         return reading
 
-    def _drop_index(self, items: list[Token]) -> Reading:
-        table = items[words(items).index("ON") + 1].name
-        reading = Reading(
-            "index", table=table, new_table=self.schema.is_new(table), what="DROP INDEX"
-        )
+    def _drop_index(self, items: list[Token]) -> Plan:
+        table = items[keywords(items).index("ON") + 1].name
+        reading = Plan("index", table=table, new_table=self.schema.is_new(table), what="DROP INDEX")
         self._apply(reading, Step("NOCOPY"))
         return reading
 
-    def _apply(self, reading: Reading, step: Step) -> None:
+    def _apply(self, reading: Plan, step: Step) -> None:
         reading.algorithm = self.server.algorithm(step.algorithm)
         reading.lock = None if reading.algorithm == "INSTANT" else step.lock
         reading.rebuild, reading.scan = step.rebuild, step.scan or step.rebuild
 
-    def _create_table(self, items: list[Token]) -> Reading:
-        kinds = words(items)
+    def _create_table(self, items: list[Token]) -> Plan:
+        kinds = keywords(items)
         at = kinds.index("TABLE") + 1
         while kinds[at] in ("IF", "NOT", "EXISTS"):
             at += 1
@@ -673,37 +619,35 @@ class Analyzer:
                 ):
                     column = column_def(clause)
                     known.columns[column.name] = _schema_column(column)
-        return Reading("create", table=table, new_table=True)
+        return Plan("create", table=table, new_table=True)
 
-    def _drop_table(self, items: list[Token]) -> Reading:
-        kinds = words(items)
+    def _drop_table(self, items: list[Token]) -> Plan:
+        kinds = keywords(items)
         at = 2 + (2 if kinds[2:4] == ["IF", "EXISTS"] else 0)
         table = items[at].name
         new = self.schema.is_new(table)
-        reading = Reading("drop", table=table, algorithm="INSTANT", new_table=new)
+        reading = Plan("drop", table=table, algorithm="INSTANT", new_table=new)
         if not new:
             reading.hit("MR-DROP-TABLE", table=table)
         self.schema.tables.pop(table, None)
         return reading
 
-    def _rename_table(self, old: str, new: str) -> Reading:
-        reading = Reading(
-            "rename", table=old, algorithm="INSTANT", new_table=self.schema.is_new(old)
-        )
+    def _rename_table(self, old: str, new: str) -> Plan:
+        reading = Plan("rename", table=old, algorithm="INSTANT", new_table=self.schema.is_new(old))
         if not reading.new_table:
             reading.hit("MR-RENAME-TABLE", table=old)
         self._rename_known_table(old, new)
         return reading
 
-    def _dml(self, items: list[Token], sql: str) -> Reading:
-        kinds = words(items)
+    def _dml(self, items: list[Token], sql: str) -> Plan:
+        kinds = keywords(items)
         if kinds[0] == "UPDATE":
             table = items[1].name
         else:
             keyword = "INTO" if "INTO" in kinds else "FROM"
             table = items[kinds.index(keyword) + 1].name if keyword in kinds else ""
         new = self.schema.is_new(table)
-        reading = Reading("dml", table=table or None, dml=not new, new_table=new)
+        reading = Plan("dml", table=table or None, dml=not new, new_table=new)
         if new:
             return reading
         if kinds[0] in ("UPDATE", "DELETE") and "WHERE" not in kinds:
@@ -752,7 +696,7 @@ def _member_bytes(base: str, members: list[str]) -> int:
 
 
 def _adds_foreign_key(rest: list[Token]) -> bool:
-    return _follows(words(rest), "FOREIGN", "KEY")
+    return _follows(keywords(rest), "FOREIGN", "KEY")
 
 
 def _follows(kinds: list[str], first: str, second: str) -> bool:
@@ -771,7 +715,7 @@ def quote(name: str) -> str:
 # -- verdicts --------------------------------------------------------------------------------
 
 
-def effect_blocks(reading: Reading) -> tuple[list[Lock], Blocks, bool]:
+def effect_blocks(reading: Plan) -> tuple[list[Lock], Blocks, bool]:
     """The locks on a pre-existing table, what is blocked while the work runs, and the work."""
     work = reading.rebuild or reading.scan or reading.dml
     if reading.table is None or reading.new_table or reading.algorithm is None:
@@ -787,7 +731,7 @@ def effect_blocks(reading: Reading) -> tuple[list[Lock], Blocks, bool]:
     return locks, "reads", work
 
 
-def algorithm_hits(reading: Reading) -> list[tuple[str, dict[str, str]]]:
+def algorithm_hits(reading: Plan) -> list[Hit]:
     """The rule the algorithm and lock call for: static and probed readings alike."""
     if reading.kind not in ("alter", "index") or reading.new_table or reading.table is None:
         return []
@@ -799,47 +743,37 @@ def algorithm_hits(reading: Reading) -> list[tuple[str, dict[str, str]]]:
         "lock": reading.lock or "NONE",
     }
     if reading.algorithm == "COPY":
-        return [
-            ("MR-MYSQL-ADD-FOREIGN-KEY" if reading.foreign_key else "MR-MYSQL-COPY-ALTER", values)
-        ]
+        rule = "MR-MYSQL-ADD-FOREIGN-KEY" if reading.foreign_key else "MR-MYSQL-COPY-ALTER"
+        return [Hit(rule, values)]
     if reading.lock in ("SHARED", "EXCLUSIVE"):
-        return [("MR-MYSQL-LOCKING-ALTER", values)]
+        return [Hit("MR-MYSQL-LOCKING-ALTER", values)]
     if reading.rebuild:
-        return [("MR-MYSQL-REBUILD", values)]
+        return [Hit("MR-MYSQL-REBUILD", values)]
     return []
 
 
-def verdict(reading: Reading, source: str) -> Verdict:
-    locks, blocked, work = effect_blocks(reading)
-    lock_risk = (
-        rate(blocked, rewrite=reading.rebuild, work=work) if locks or reading.dml else Risk.safe
-    )
-    ids, hazards = [], []
-    for rule_id, _ in reading.rule_hits():
-        rule = RULES[rule_id]
-        if rule.family == "lock":
-            if lock_risk > Risk.safe:
-                ids.append(rule_id)
-        else:
-            ids.append(rule_id)
-            hazards.append(rule.risk)
-    notes = list(reading.notes)
-    if reading.algorithm is not None and reading.table and not reading.new_table:
-        lock = f", LOCK={reading.lock}" if reading.lock else ""
-        notes.insert(0, f"ALGORITHM={reading.algorithm}{lock}")
-    return Verdict(
-        source=source,  # type: ignore[arg-type]
+def _view(plan: Plan, sql: str) -> View:
+    locks, blocked, work = effect_blocks(plan)
+    counted = bool(locks) or plan.dml
+    lock_risk = rate(blocked, rewrite=plan.rebuild, work=work) if counted else Risk.safe
+    notes = list(plan.notes)
+    if plan.algorithm is not None and plan.table and not plan.new_table:
+        lock = f", LOCK={plan.lock}" if plan.lock else ""
+        notes.insert(0, f"ALGORITHM={plan.algorithm}{lock}")
+    rewrite, scan = plan.rebuild and not plan.new_table, plan.scan and not plan.new_table
+    return View(
         locks=locks,
-        blocks=blocked if locks or reading.dml else "none",
-        rewrite=reading.rebuild and not reading.new_table,
-        scan=reading.scan and not reading.new_table,
-        risk=Risk.worst([lock_risk, *hazards]),
-        rules=sorted(set(ids)),
-        notes=list(dict.fromkeys(notes)),
+        blocks=blocked if counted else "none",
+        rewrite=rewrite,
+        scan=scan,
+        locks_risk=lock_risk,
+        hits=plan.rule_hits(),
+        notes=notes,
+        work=verb_work(sql, locks, rewrite=rewrite, scan=scan),
     )
 
 
-def traced_reading(static: Reading, trace: Trace, server: Server) -> Reading:
+def traced_plan(static: Plan, trace: Trace, server: Server) -> Plan:
     """The reading the probe gives: its algorithm and lock replace the static ones.
 
     A refused NOCOPY proves a MariaDB rebuild; MySQL has no NOCOPY, so whether its INPLACE
@@ -871,7 +805,7 @@ def traced_reading(static: Reading, trace: Trace, server: Server) -> Reading:
     return reading
 
 
-def disagreements(static: Reading, traced: Reading) -> list[str]:
+def disagreements(static: Plan, traced: Plan) -> list[str]:
     found = []
     if static.algorithm != traced.algorithm:
         found.append(f"ALGORITHM: static {static.algorithm}, probe {traced.algorithm}")
