@@ -179,31 +179,19 @@ def _read_file(path: Path) -> list[TableStats]:
 
 
 def _read_json(text: str, file: str) -> list[TableStats]:
+    def invalid(message: str) -> ReviewError:
+        return ReviewError(message, stage=STAGE, file=file, hint=HINT)
+
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ReviewError(
-            f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}",
-            stage=STAGE,
-            file=file,
-            hint=HINT,
-        ) from exc
+        raise invalid(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from exc
     if not isinstance(data, list):
-        raise ReviewError(
-            f"expected a JSON array of tables, got {type(data).__name__}",
-            stage=STAGE,
-            file=file,
-            hint=HINT,
-        )
+        raise invalid(f"expected a JSON array of tables, got {type(data).__name__}")
     rows = []
     for n, record in enumerate(data, 1):
         if not isinstance(record, dict):
-            raise ReviewError(
-                f"entry {n}: expected an object with {', '.join(COLUMNS)}",
-                stage=STAGE,
-                file=file,
-                hint=HINT,
-            )
+            raise invalid(f"entry {n}: expected an object with {', '.join(COLUMNS)}")
         rows.append(_row(record, file, f"entry {n}"))
     return rows
 
