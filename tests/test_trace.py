@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.classify import review_migration
+from bot.classify import backend_for, review_migration
 from bot.classify.rules import RULES
 from bot.collect import collect, trace_script, trace_sql
 from bot.collector.mr_collector import db
@@ -498,11 +498,11 @@ def test_the_review_counts_and_shows_what_only_migrate_runs(
     shelves: dict[str, CollectedMigration],
 ) -> None:
     spare = shelves["0013_event_spare"]
-    review = review_migration(spare, pg_version=15)
+    review = review_migration(spare, backend=backend_for("postgresql", pg_version=15))
     # The same migration without what migrate ran beyond sqlmigrate: no trace of it anywhere.
     bare = spare.model_copy(deep=True)
     bare.operations[1].executed_only = []
-    plain = review_migration(bare, pg_version=15)
+    plain = review_migration(bare, backend=backend_for("postgresql", pg_version=15))
     assert plain.unrendered == [] and "MR-UNRENDERED-SQL" not in {f.rule for f in plain.findings}
     assert plain.statements == review.statements
     assert "not in `sqlmigrate`" not in render_markdown(
