@@ -67,23 +67,17 @@ def inline_ignores(path: Path, *, display: str) -> list[Ignore]:
         line = token.start[0]
         body = directive["body"].strip()
         ignore = IGNORE.match(body)
+        where = f"{display}:{line}"
         if not ignore:
-            raise ReviewError(
-                f"line {line}: cannot read the directive {token.string!r}",
-                stage="config",
-                file=f"{display}:{line}",
-                hint=f"write it as: {EXAMPLE}",
-            )
+            message = f"line {line}: cannot read the directive {token.string!r}"
+            raise ReviewError(message, stage="config", file=where, hint=f"write it as: {EXAMPLE}")
         reason = (ignore["reason"] or "").strip()
         if not reason:
-            raise ReviewError(
-                f"line {line}: the ignore of {ignore['rules']} gives no reason",
-                stage="config",
-                file=f"{display}:{line}",
-                hint=f"say why the finding is acceptable after '--', e.g. {EXAMPLE}",
-            )
+            message = f"line {line}: the ignore of {ignore['rules']} gives no reason"
+            hint = f"say why the finding is acceptable after '--', e.g. {EXAMPLE}"
+            raise ReviewError(message, stage="config", file=where, hint=hint)
         for rule in re.split(r"\s*,\s*", ignore["rules"]):
-            check_rule(rule, file=f"{display}:{line}")
+            check_rule(rule, file=where)
             found.append(Ignore(rule=rule, migration="", reason=reason, source="inline"))
     return found
 
