@@ -62,6 +62,7 @@ def collect(
     trace: bool = True,
     pg_bin: Path | None = None,
     timeout: float = TIMEOUT,
+    cache_dir: Path | None = None,
 ) -> CollectorOutput:
     """Render, apply and trace the new migrations among ``files`` on a scratch PostgreSQL.
 
@@ -77,6 +78,7 @@ def collect(
         "database_url": database_url,
         "pg_bin": str(pg_bin) if pg_bin else None,
         "trace": trace,
+        "cache_dir": str(Path(cache_dir).resolve()) if cache_dir else None,
         "files": [file.model_dump(mode="json") for file in files],
     }
     output = _validate(CollectorOutput, run_collector(request, python=python, timeout=timeout))

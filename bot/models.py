@@ -221,6 +221,22 @@ class CollectedMigration(Model):
     error: ToolError | None = None
 
 
+class BaseState(Model):
+    """How the scratch database reached the base state the new migrations are applied on."""
+
+    migrations: int = Field(description="Base migrations in the database before the new ones.")
+    restored: int = Field(0, description="Of those, how many came from a cached snapshot.")
+    applied: int = Field(0, description="Of those, how many were applied in this run.")
+    seconds: float = Field(description="Restoring plus applying, saving excluded.")
+    cache: Literal["off", "miss", "hit", "prefix", "fallback"] = Field(
+        "off",
+        description="off: no cache-dir; miss: no snapshot fitted; hit: one held the whole base; "
+        "prefix: one held part of it; fallback: the one found could not be used.",
+    )
+    saved: bool = Field(False, description="Whether this run saved a snapshot for the next.")
+    notes: list[str] = Field(default_factory=list, description="Why the cache did not help.")
+
+
 class CollectorOutput(Model):
     """What the collector process prints on stdout (JSON)."""
 
@@ -234,6 +250,7 @@ class CollectorOutput(Model):
     database: str = Field(description="Where the SQL was rendered: embedded cluster or URL host.")
     migrations: list[CollectedMigration] = Field(default_factory=list)
     errors: list[ToolError] = Field(default_factory=list)
+    base_state: BaseState | None = None
 
 
 # --- classify -------------------------------------------------------------------------------
@@ -451,6 +468,7 @@ class Report(Model):
     )
     pg_version: int | None = Field(None, description="Major version the static rules assumed.")
     database: str | None = None
+    base_state: BaseState | None = None
     stats_source: str | None = None
     files: list[MigrationFile] = Field(default_factory=list)
     migrations: list[MigrationReview] = Field(default_factory=list)

@@ -70,6 +70,9 @@ class ReviewOptions(Model):
     config: Path | None = None
     template_dir: Path | None = None
     trace: bool = True
+    cache_dir: Path | None = Field(
+        None, description="Folder keeping base-state snapshots between runs (snapshots/)."
+    )
     format: Literal["markdown", "json"] = "markdown"
     output: Path | None = None
     max_chars: int = Field(
@@ -163,12 +166,14 @@ def _collect(
         settings=options.settings or config.settings,
         database_url=options.database_url,
         trace=options.trace,
+        cache_dir=options.cache_dir,
     )
     report.backend = output.backend
     report.django_version = output.django_version
     report.server_version_num = output.server_version_num
     report.server_version = output.server_version
     report.database = output.database
+    report.base_state = output.base_state
     report.errors += output.errors
     return output.migrations
 
@@ -353,6 +358,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="trace",
         action="store_false",
         help="do not trace locks on the scratch database (static verdicts only)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="folder that keeps the base state (the database with the earlier migrations "
+        "applied) between runs, in snapshots/ (default: none, every run migrates from empty)",
     )
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
     parser.add_argument("--output", type=Path, help="write the review here instead of stdout")

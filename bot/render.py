@@ -23,7 +23,7 @@ from bot.classify import locks as lk
 from bot.classify.postgresql.traced import table_like
 from bot.consolidate import SIZED_KINDS, statement_impact
 from bot.errors import ReviewError
-from bot.estimate import format_bytes, format_range, format_rows
+from bot.estimate import format_bytes, format_range, format_rows, format_seconds
 from bot.ignores import effective_risk
 from bot.models import (
     Finding,
@@ -112,6 +112,7 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         short_sql=short_sql,
         sha=lambda sha: sha[:7] if sha else "?",
         seconds=seconds_range,
+        elapsed=elapsed,
         gist=lambda text: str(text).split(":")[0],
         count=format_rows,
         bytes=format_bytes,
@@ -320,6 +321,11 @@ def short_sql(sql: str, width: int = 72) -> str:
     lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
     flat = " ".join(" ".join(lines).split()).rstrip(";")
     return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
+def elapsed(seconds: float) -> str:
+    """A measured time: "0.9 s" under 10 s, else as durations are written ("4 min")."""
+    return f"{seconds:.1f} s" if seconds < 10 else format_seconds(seconds)
 
 
 def seconds_range(impact: Impact | None) -> str:

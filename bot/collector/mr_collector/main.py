@@ -23,7 +23,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import backends, migrate, project, rawsql, trace
+from . import backends, migrate, project, rawsql, snapshot, trace
 from .errors import CollectorError
 
 EXIT_OK, EXIT_FATAL = 0, 2
@@ -126,9 +126,25 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
             if request.get("trace", True):
                 tracer = backends.tracer(vendor, connection, url)
             collection = _load(repo_root, connection, tracer)
-            collection.run(request["files"])
+            cache, notes = snapshot.open_cache(
+                request.get("cache_dir"),
+                vendor=vendor,
+                url=url,
+                bin_dir=request.get("pg_bin"),
+                fingerprint={
+                    "server": version[0] // 10000 if version[0] else version[1],
+                    "django": output["django_version"],
+                    "engine": engine,
+                    "settings": module,
+                    "alias": "default",
+                },
+                limit=request.get("cache_limit"),
+            )
+            collection.base_state.notes += notes
+            collection.run(request["files"], cache)
             output["migrations"] = collection.migrations
             output["errors"].extend(collection.errors)
+            output["base_state"] = collection.base_state.to_dict()
         finally:
             if tracer is not None:
                 tracer.close()

@@ -18,12 +18,13 @@ operation (``executed_only``) with the SQL that ran.
 from __future__ import annotations
 
 import copy
+import time
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import operations, trace
+from . import operations, snapshot, trace
 from .errors import CollectorError
 
 Key = tuple[str, str]
@@ -257,6 +258,7 @@ class Collection:
         self.failed: set[Key] = set()
         self.migrations: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
+        self.base_state = snapshot.Outcome()
 
     def file_of(self, key: Key) -> str:
         """The migration's file, relative to the repository when it lies inside."""
@@ -298,17 +300,59 @@ class Collection:
             plan.update(dict.fromkeys(self.loader.graph.forwards_plan(target)))
         return list(plan)
 
-    def run(self, files: list[dict[str, Any]]) -> None:
-        from django.db.migrations.recorder import MigrationRecorder
-
+    def run(self, files: list[dict[str, Any]], cache: snapshot.BaseCache | None = None) -> None:
         new = self.keys_of(files)
-        MigrationRecorder(self.connection).ensure_schema()
-        for key in self.plan(new):
+        plan = self.plan(new)
+        base = self.base_of(plan, new)
+        self.reach_base(base, cache)
+        for key in plan:
+            if key in base:
+                continue
             blocker = self.failed_ancestor(key)
             if key in new:
                 self.migrations.append(self.collect_one(key, new[key], blocker))
             elif blocker is None and not self.already_applied(key):
                 self.apply_ancestor(key)
+
+    def base_of(self, plan: list[Key], new: Iterable[Key]) -> list[Key]:
+        """What the new migrations stand on: the planned migrations that are not new and need
+        no new one. Production has them applied already, so they are applied first."""
+        above: set[Key] = set(new)
+        for key in plan:
+            if any(parent.key in above for parent in self.loader.graph.node_map[key].parents):
+                above.add(key)
+        return [key for key in plan if key not in above]
+
+    def reach_base(self, base: list[Key], cache: snapshot.BaseCache | None) -> None:
+        """Bring the database to the base state: restored from the cache where it holds some
+        of it, the rest applied; then saved for the next run."""
+        from django.db.migrations.recorder import MigrationRecorder
+
+        started = time.monotonic()
+        outcome = self.base_state
+        needed: dict[Key, str] = {}
+        if cache is not None:
+            needed = snapshot.digests((key, self.loader.graph.nodes[key]) for key in base)
+            restored, outcome.cache = cache.restore(needed, self.connection)
+            self.applied = dict.fromkeys(key for key in base if key in restored)
+            outcome.restored = len(self.applied)
+            self.rebuild_state()
+        MigrationRecorder(self.connection).ensure_schema()
+        for key in base:
+            if key in self.applied or self.failed_ancestor(key) or self.already_applied(key):
+                continue
+            self.apply_ancestor(key)
+            outcome.applied += key in self.applied
+        outcome.migrations = len(self.applied)
+        if outcome.cache == "hit" and outcome.applied:
+            outcome.cache = "prefix"
+        # However the base was reached, the new migrations start from the same state.
+        self.rebuild_state()
+        outcome.seconds = time.monotonic() - started
+        if cache is not None:
+            if outcome.applied and not self.failed:
+                outcome.saved = cache.save({key: needed[key] for key in self.applied})
+            outcome.notes += cache.notes
 
     def failed_ancestor(self, key: Key) -> Key | None:
         if not self.failed:
@@ -345,9 +389,13 @@ class Collection:
 
     def fail(self, key: Key) -> None:
         """Mark ``key`` failed, and rebuild the state it may have left half-advanced."""
+        self.failed.add(key)
+        self.rebuild_state()
+
+    def rebuild_state(self) -> None:
+        """The project state of the applied migrations, built anew (not rendered yet)."""
         from django.db.migrations.state import ProjectState
 
-        self.failed.add(key)
         self.state = ProjectState(real_apps=self.loader.unmigrated_apps)
         for applied in self.applied:
             self.loader.graph.nodes[applied].mutate_state(self.state, preserve=False)
