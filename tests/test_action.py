@@ -44,6 +44,7 @@ SAMPLE_INPUTS = {
     "table-stats": "ci/table-stats.json",
     "deploy": "downtime",
     "small-table-seconds": "5",
+    "cache-dir": "/github/workspace/ci-cache",
     "check-run": "true",
 }
 
@@ -199,9 +200,20 @@ def test_action_defaults_mean_what_the_command_does_without_them() -> None:
     defaults = {
         name: str(entry.get("default", ""))
         for name, entry in load_action()["inputs"].items()
-        if name != "github-token"
+        if name not in ("github-token", "cache-dir")
     }
     assert settings_for(runner_env(defaults)) == settings_for({})
+
+
+def test_the_cache_folder_is_under_the_workspace_by_default() -> None:
+    """The one default that does something: a folder the workflow's actions/cache step keeps,
+    which the runner passes as /github/workspace/... inside the container."""
+    default = load_action()["inputs"]["cache-dir"]["default"]
+    assert default == "${{ github.workspace }}/.migration-review-cache"
+    workspace = default.replace("${{ github.workspace }}", "/github/workspace")
+    settings = settings_for(runner_env({"cache-dir": workspace}))
+    assert settings.cache_dir == Path("/github/workspace/.migration-review-cache")
+    assert settings_for(runner_env({"cache-dir": ""})).cache_dir is None
 
 
 def test_every_output_is_written_by_the_command() -> None:

@@ -79,6 +79,7 @@ class Settings:
     table_stats: str | None = None
     deploy: Deploy | None = None
     small_table_seconds: float | None = None
+    cache_dir: Path | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -206,7 +207,7 @@ def read_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         small_table_seconds = -1.0
     if small_table_seconds is not None and not 0 <= small_table_seconds < float("inf"):
         raise _bad_input("small-table-seconds", small or "", "a number of seconds such as 1")
-    config, template_dir = value("config"), value("template-dir")
+    config, template_dir, cache_dir = value("config"), value("template-dir"), value("cache-dir")
     return Settings(
         mode=mode,
         working_directory=Path(value("working-directory") or "."),
@@ -222,6 +223,7 @@ def read_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         table_stats=value("table-stats"),
         deploy=deploy,  # type: ignore[arg-type]
         small_table_seconds=small_table_seconds,
+        cache_dir=Path(cache_dir) if cache_dir else None,
     )
 
 
@@ -268,6 +270,7 @@ def analyze(settings: Settings, event: Event, gh: Github | None) -> Report:
                     table_stats=settings.table_stats,
                     deploy=settings.deploy,
                     small_table_seconds=settings.small_table_seconds,
+                    cache_dir=settings.cache_dir,
                 )
             )
     except ReviewError as exc:  # preparing the interpreter: review() reports its own errors

@@ -40,6 +40,7 @@ INPUTS = (
     "table-stats",
     "deploy",
     "small-table-seconds",
+    "cache-dir",
     "check-run",
 )
 DISPATCH_PR_INPUTS = ("pr", "pr-number", "pull-request")

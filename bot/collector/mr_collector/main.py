@@ -23,7 +23,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import backends, migrate, project, rawsql, snapshot, trace
+from . import backends, cache, migrate, project, rawsql, trace
 from .errors import CollectorError
 
 EXIT_OK, EXIT_FATAL = 0, 2
@@ -126,7 +126,7 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
             if request.get("trace", True):
                 tracer = backends.tracer(vendor, connection, url)
             collection = _load(repo_root, connection, tracer)
-            cache, notes = snapshot.open_cache(
+            snapshots, notes = cache.open_cache(
                 request.get("cache_dir"),
                 vendor=vendor,
                 url=url,
@@ -141,7 +141,7 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
                 limit=request.get("cache_limit"),
             )
             collection.base_state.notes += notes
-            collection.run(request["files"], cache)
+            collection.run(request["files"], snapshots)
             output["migrations"] = collection.migrations
             output["errors"].extend(collection.errors)
             output["base_state"] = collection.base_state.to_dict()

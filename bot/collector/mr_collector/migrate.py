@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import operations, snapshot, trace
+from . import cache, operations, trace
 from .errors import CollectorError
 
 Key = tuple[str, str]
@@ -258,7 +258,7 @@ class Collection:
         self.failed: set[Key] = set()
         self.migrations: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
-        self.base_state = snapshot.Outcome()
+        self.base_state = cache.Outcome()
 
     def file_of(self, key: Key) -> str:
         """The migration's file, relative to the repository when it lies inside."""
@@ -300,11 +300,13 @@ class Collection:
             plan.update(dict.fromkeys(self.loader.graph.forwards_plan(target)))
         return list(plan)
 
-    def run(self, files: list[dict[str, Any]], cache: snapshot.BaseCache | None = None) -> None:
+    def run(
+        self, files: list[dict[str, Any]], snapshots: cache.BaseCache | None = None
+    ) -> None:
         new = self.keys_of(files)
         plan = self.plan(new)
         base = self.base_of(plan, new)
-        self.reach_base(base, cache)
+        self.reach_base(base, snapshots)
         for key in plan:
             if key in base:
                 continue
@@ -323,7 +325,7 @@ class Collection:
                 above.add(key)
         return [key for key in plan if key not in above]
 
-    def reach_base(self, base: list[Key], cache: snapshot.BaseCache | None) -> None:
+    def reach_base(self, base: list[Key], snapshots: cache.BaseCache | None) -> None:
         """Bring the database to the base state: restored from the cache where it holds some
         of it, the rest applied; then saved for the next run."""
         from django.db.migrations.recorder import MigrationRecorder
@@ -331,9 +333,9 @@ class Collection:
         started = time.monotonic()
         outcome = self.base_state
         needed: dict[Key, str] = {}
-        if cache is not None:
-            needed = snapshot.digests((key, self.loader.graph.nodes[key]) for key in base)
-            restored, outcome.cache = cache.restore(needed, self.connection)
+        if snapshots is not None:
+            needed = cache.digests((key, self.loader.graph.nodes[key]) for key in base)
+            restored, outcome.cache = snapshots.restore(needed, self.connection)
             self.applied = dict.fromkeys(key for key in base if key in restored)
             outcome.restored = len(self.applied)
             self.rebuild_state()
@@ -349,10 +351,10 @@ class Collection:
         # However the base was reached, the new migrations start from the same state.
         self.rebuild_state()
         outcome.seconds = time.monotonic() - started
-        if cache is not None:
+        if snapshots is not None:
             if outcome.applied and not self.failed:
-                outcome.saved = cache.save({key: needed[key] for key in self.applied})
-            outcome.notes += cache.notes
+                outcome.saved = snapshots.save({key: needed[key] for key in self.applied})
+            outcome.notes += snapshots.notes
 
     def failed_ancestor(self, key: Key) -> Key | None:
         if not self.failed:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.collect import collect
-from bot.collector.mr_collector import snapshot
+from bot.collector.mr_collector import cache as snapshot
 from bot.demo import build_repository
 from bot.models import ChangeKind, CollectorOutput, MigrationFile
 from bot.pipeline import ReviewOptions, review
