@@ -203,8 +203,7 @@ def test_two_runs_at_once_share_a_folder(shop: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     outputs: list[CollectorOutput] = []
     threads = [
-        threading.Thread(target=lambda: outputs.append(run(shop, CATALOG, cache)))
-        for _ in range(2)
+        threading.Thread(target=lambda: outputs.append(run(shop, CATALOG, cache))) for _ in range(2)
     ]
     for thread in threads:
         thread.start()
@@ -257,9 +256,7 @@ def test_pruning_removes_the_least_recently_used_past_the_limit(tmp_path: Path) 
     assert store.best({**needed, ("app", "0001"): "other"}) is None
 
 
-def test_warm_and_cold_reviews_differ_only_in_the_footer_line(
-    tmp_path: Path, pg_bin: Path
-) -> None:
+def test_warm_and_cold_reviews_differ_only_in_the_footer_line(tmp_path: Path, pg_bin: Path) -> None:
     repo = tmp_path / "demo"
     base, head = build_repository(repo)
     options = ReviewOptions(

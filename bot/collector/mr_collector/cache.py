@@ -380,8 +380,9 @@ class BaseCache:
             self.archiver.restore(archive)
         found = self.archiver.applied()
         if found != set(snapshot.applied):
-            extra, missing = sorted(found - set(snapshot.applied)), sorted(
-                set(snapshot.applied) - found
+            extra, missing = (
+                sorted(found - set(snapshot.applied)),
+                sorted(set(snapshot.applied) - found),
             )
             raise CollectorError(
                 "django_migrations does not hold the snapshot's migrations "

@@ -300,9 +300,7 @@ class Collection:
             plan.update(dict.fromkeys(self.loader.graph.forwards_plan(target)))
         return list(plan)
 
-    def run(
-        self, files: list[dict[str, Any]], snapshots: cache.BaseCache | None = None
-    ) -> None:
+    def run(self, files: list[dict[str, Any]], snapshots: cache.BaseCache | None = None) -> None:
         new = self.keys_of(files)
         plan = self.plan(new)
         base = self.base_of(plan, new)
