@@ -7,11 +7,11 @@ creates and drops; the probe's answer for every ALTER form agrees with the stati
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -65,20 +65,18 @@ def scratch_databases(url: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def collected(mysql_url: str) -> Iterator[tuple[CollectorOutput, float, set[str]]]:
-    """Every kiosk form collected once on the server, with the time it took and the scratch
-    databases that existed before."""
-    before = scratch_databases(mysql_url)
+def collected(mysql_url: str) -> tuple[CollectorOutput, float]:
+    """Every kiosk form collected once on the server, with the time it took."""
     files = [migration_file(app, name) for app, name in new_migrations(mysql=True)]
     started = time.monotonic()
     output = collect(
         KIOSK, files, python=None, settings=MYSQL_SETTINGS, database_url=server_url(mysql_url)
     )
-    yield output, time.monotonic() - started, before
+    return output, time.monotonic() - started
 
 
 @pytest.fixture(scope="module")
-def reviews(collected: tuple[CollectorOutput, float, set[str]]) -> list[MigrationReview]:
+def reviews(collected: tuple[CollectorOutput, float]) -> list[MigrationReview]:
     output = collected[0]
     return review_in_order(
         output.migrations, backend_for("mysql", server_version=output.server_version)
@@ -86,7 +84,7 @@ def reviews(collected: tuple[CollectorOutput, float, set[str]]) -> list[Migratio
 
 
 def test_rendered_sql_is_what_sqlmigrate_prints(
-    collected: tuple[CollectorOutput, float, set[str]], mysql_url: str
+    collected: tuple[CollectorOutput, float], mysql_url: str
 ) -> None:
     output = collected[0]
     assert output.backend == "mysql" and not output.errors
@@ -110,11 +108,14 @@ def test_rendered_sql_is_what_sqlmigrate_prints(
 
 
 def test_statements_are_probed_in_the_scratch_database_which_is_dropped(
-    collected: tuple[CollectorOutput, float, set[str]], mysql_url: str
+    collected: tuple[CollectorOutput, float], mysql_url: str
 ) -> None:
-    output, _, before = collected
-    assert f"scratch database {SCRATCH_PREFIX}" in output.database
-    assert scratch_databases(mysql_url) == before
+    output = collected[0]
+    # Other runs share the server and make scratch databases of their own at any moment: the
+    # ones this run announced are what must be gone.
+    announced = set(re.findall(rf"scratch database ({SCRATCH_PREFIX}\w+)", output.database))
+    assert announced, output.database
+    assert not announced & scratch_databases(mysql_url)
     probed = [s for m in output.migrations for s in m.statements if s.trace]
     assert probed and all(s.trace.method in ("probe", "static-only") for s in probed)
     copy = next(
@@ -146,7 +147,7 @@ def agreement_table(reviews: list[MigrationReview], seconds: float) -> str:
 
 
 def test_probe_agrees_with_the_static_classifier(
-    collected: tuple[CollectorOutput, float, set[str]], reviews: list[MigrationReview]
+    collected: tuple[CollectorOutput, float], reviews: list[MigrationReview]
 ) -> None:
     table = agreement_table(reviews, collected[1])
     print("\n" + table)
@@ -180,7 +181,12 @@ def test_findings_carry_the_mysql_rules_and_safer_code(reviews: list[MigrationRe
 
 
 def test_a_url_naming_a_database_with_tables_is_refused(mysql_url: str) -> None:
+    """The URL's user owns its application's database and may create no other: a scratch
+    database made before the refusal would have failed with another error, and other runs'
+    scratch databases on the shared server cannot blur that."""
     name = f"mr_test_{secrets.token_hex(4)}"
+    user = name
+    hosts = ("localhost", "127.0.0.1")  # whichever the server matches a loopback client as
     parts = urlsplit(mysql_url)
     connection = pymysql.connect(
         host=parts.hostname, port=parts.port or 3306, user=parts.username, autocommit=True
@@ -189,8 +195,17 @@ def test_a_url_naming_a_database_with_tables_is_refused(mysql_url: str) -> None:
     cursor.execute(f"CREATE DATABASE {name}")
     try:
         cursor.execute(f"CREATE TABLE {name}.orders (id int PRIMARY KEY)")
-        before = scratch_databases(mysql_url)
-        url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+        for host in hosts:
+            cursor.execute(f"CREATE USER '{user}'@'{host}'")
+            cursor.execute(f"GRANT ALL ON `{name}`.* TO '{user}'@'{host}'")
+        address = f"{user}@{parts.netloc.rpartition('@')[2]}"
+        url = urlunsplit((parts.scheme, address, f"/{name}", "", ""))
+        as_user = pymysql.connect(host=parts.hostname, port=parts.port or 3306, user=user)
+        try:
+            with pytest.raises(pymysql.err.OperationalError, match="Access denied"):
+                as_user.cursor().execute(f"CREATE DATABASE {SCRATCH_PREFIX}{secrets.token_hex(6)}")
+        finally:
+            as_user.close()
         with pytest.raises(ReviewError, match=f"refusing to use .*/{name}: that database holds 1"):
             collect(
                 KIOSK,
@@ -199,10 +214,11 @@ def test_a_url_naming_a_database_with_tables_is_refused(mysql_url: str) -> None:
                 settings=MYSQL_SETTINGS,
                 database_url=url,
             )
-        assert scratch_databases(mysql_url) == before
         cursor.execute(f"SHOW TABLES FROM {name}")
         assert cursor.fetchall() == (("orders",),)
     finally:
+        for host in hosts:
+            cursor.execute(f"DROP USER IF EXISTS '{user}'@'{host}'")
         cursor.execute(f"DROP DATABASE {name}")
         connection.close()
 
