@@ -2,9 +2,12 @@
 
 The collector runs the pull request's code (settings, migrations, RunPython), so it runs as a
 separate process with the project's interpreter in isolated mode (``python -I``: no ``bot`` on
-its path, no PYTHON* variables) and with an environment that holds no GitHub token. Its stdout
-is a JSON report validated into ``CollectorOutput``; anything else is a ``ReviewError`` carrying
-the end of its stderr.
+its path, no PYTHON* variables) and with an environment that holds no GitHub token. PYTHONPATH is
+the project's own configuration (a ``src/`` layout, a vendored package), so its entries are passed
+in the request and put on the collector's path after the project folder, as ``python manage.py``
+would put them. ``-B`` keeps it from writing bytecode: the head may be the user's own checkout.
+Its stdout is a JSON report validated into ``CollectorOutput``; anything else is a
+``ReviewError`` carrying the end of its stderr.
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ class SqlTrace(Model):
     errors: list[ToolError]
 
 
+def python_path(environ: dict[str, str] | None = None) -> list[str]:
+    """PYTHONPATH's entries, absolute: relative ones are relative to where the review runs."""
+    value = (os.environ if environ is None else environ).get("PYTHONPATH", "")
+    return [str(Path(entry).resolve()) for entry in value.split(os.pathsep) if entry]
+
+
 def repo_root(path: Path) -> Path:
     """The repository holding ``path``: where the diff's file paths are relative to."""
     for folder in (path, *path.parents):
@@ -75,6 +84,7 @@ def collect(
         "project_dir": str(project_dir),
         "repo_root": str(repo_root(project_dir)),
         "settings": settings,
+        "python_path": python_path(),
         "database_url": database_url,
         "pg_bin": str(pg_bin) if pg_bin else None,
         "trace": trace,
@@ -161,7 +171,7 @@ def _communicate(
     """Run the collector to its end: (exit code, stdout, stderr)."""
     try:
         process = subprocess.Popen(
-            [python, "-I", str(COLLECTOR_DIR)],
+            [python, "-I", "-B", str(COLLECTOR_DIR)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -1,5 +1,8 @@
 """Which migration files a pull request touches, read from git without touching the user's checkout.
 
+The head's files are read from the checkout itself when it already is the head (untracked files
+such as a git-ignored settings file included), else from a temporary ``git worktree``.
+
 The review compares the head commit with the merge-base of base and head, as GitHub's pull request
 view does: a migration that landed on the base branch after the PR branched off is not the PR's
 change. Only ``.py`` files inside a ``migrations/`` folder count (``__init__.py`` is a package
@@ -9,11 +12,12 @@ label may differ from its folder name.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 
 from bot.errors import ReviewError
@@ -177,6 +181,71 @@ def diff_migrations(repo: Path, base: str, head: str) -> DiffResult:
         merge_base=fork_point,
         files=parse_name_status(output),
     )
+
+
+def checkout_has(root: Path, sha: str) -> bool:
+    """Whether the checkout at ``root`` already is ``sha``, with no change to a tracked file.
+
+    GitHub Actions checks a pull request out as its test merge commit (first parent the base,
+    second the pull request's head): that checkout counts as the head too, and is what will be
+    merged. Untracked and ignored files do not count as changes: they are the point.
+    """
+    checked_out = [git(root, "rev-parse", "HEAD").strip()]
+    with suppress(_GitFailed):  # HEAD may not be a merge commit
+        checked_out.append(git(root, "rev-parse", "--verify", "--quiet", "HEAD^2").strip())
+    if sha not in checked_out:
+        return False
+    return not git(root, "status", "--porcelain", "--untracked-files=no").strip()
+
+
+@contextmanager
+def head_tree(repo: Path, sha: str, copy_untracked: tuple[str, ...] = ()) -> Iterator[Path]:
+    """The tree the head is read from: the checkout itself when it already is ``sha``
+    (``checkout_has``), untracked files included, such as a git-ignored ``local_settings.py``
+    an earlier CI step wrote; else a temporary worktree of ``sha`` with ``copy_untracked`` (paths
+    relative to the repository) copied into it from the checkout."""
+    root = toplevel(repo)
+    if not copy_untracked and checkout_has(root, sha):
+        yield root
+        return
+    with worktree(repo, sha) as tree:
+        for name in copy_untracked:
+            source, target = root / name, tree / name
+            if not source.is_file():
+                raise ReviewError(
+                    f"--copy-untracked {name}: there is no such file in {root}",
+                    stage="diff",
+                    file=name,
+                    hint="give paths relative to the repository's root, of files in the checkout",
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        yield tree
+
+
+MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
+MISSING_FILE = re.compile(r"No such file or directory: '([^']+)'")
+
+
+def untracked_cause(text: str, checkout: Path, tree: Path, project: Path) -> str | None:
+    """The file, relative to the repository, that ``text`` (an error) says is missing, when it
+    is in the checkout but not in the head's worktree ``tree``: an untracked file."""
+    candidates: list[Path] = []
+    for module in MISSING_MODULE.findall(text):
+        parts = Path(*module.split("."))
+        for base in (project, tree):
+            candidates += [base / parts.with_suffix(".py"), base / parts / "__init__.py"]
+    for name in MISSING_FILE.findall(text):
+        path = Path(name)
+        candidates.append(path if path.is_absolute() else project / path)
+    for candidate in candidates:
+        try:
+            relative = candidate.relative_to(tree)
+        except ValueError:
+            continue
+        if (checkout / relative).is_file() and not candidate.exists():
+            return relative.as_posix()
+    return None
 
 
 @contextmanager

@@ -206,6 +206,27 @@ class CollectedStatement(Model):
     sql: str
     operation: int | None = Field(None, description="Index of the operation that emitted it.")
     trace: Trace | None = None
+    executed_sql: str | None = Field(
+        None,
+        description="What migrate ran for it, when that differs from the rendered SQL only by a "
+        "literal: a callable default (uuid.uuid4, timezone.now) is evaluated again when applying.",
+    )
+
+
+class Rollback(Model):
+    """The rollback rehearsal: right after it was applied, the migration was migrated backwards
+    on the scratch database, traced, then forwards again."""
+
+    statements: list[CollectedStatement] = Field(
+        default_factory=list,
+        description="What the reverse ran, in order, each traced (empty with --no-trace).",
+    )
+    error: ToolError | None = Field(
+        None, description="The reverse raised, or an operation is irreversible."
+    )
+    reapply_error: ToolError | None = Field(
+        None, description="Applying it again after the reverse failed."
+    )
 
 
 class CollectedMigration(Model):
@@ -219,6 +240,28 @@ class CollectedMigration(Model):
     statements: list[CollectedStatement] = Field(default_factory=list)
     sqlmigrate: str = Field("", description="What sqlmigrate prints, BEGIN/COMMIT included.")
     error: ToolError | None = None
+    rollback: Rollback | None = Field(None, description="None when not rehearsed.")
+    database: str = Field(
+        "default", description="The DATABASES alias it was rendered and applied on."
+    )
+
+
+class Conflict(Model):
+    """An app with several leaf migrations at head: ``migrate`` refuses to run."""
+
+    app_label: str
+    leaves: list[str] = Field(description="The leaf migrations' names.")
+    files: list[str | None] = Field(default_factory=list, description="Each leaf's file.")
+
+
+class MissingMigration(Model):
+    """A migration ``makemigrations --check --dry-run`` would write at head."""
+
+    app_label: str
+    name: str
+    path: str = Field(description="Where makemigrations would write it, repository-relative.")
+    models_file: str | None = Field(None, description="The app's models module.")
+    operations: list[str] = Field(default_factory=list, description="Each operation's describe().")
 
 
 class BaseState(Model):
@@ -249,6 +292,10 @@ class CollectorOutput(Model):
     )
     database: str = Field(description="Where the SQL was rendered: embedded cluster or URL host.")
     migrations: list[CollectedMigration] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list)
+    missing: list[MissingMigration] = Field(
+        default_factory=list, description="What makemigrations --check would write at head."
+    )
     errors: list[ToolError] = Field(default_factory=list)
     base_state: BaseState | None = None
 
@@ -407,6 +454,9 @@ class MigrationReview(Model):
         description="Findings whose rule does not apply to how the team deploys (deploy-order "
         "rules with deploy = downtime): kept here, out of the risk.",
     )
+    database: str = Field(
+        "default", description="The DATABASES alias it was rendered and applied on."
+    )
 
     @property
     def explained(self) -> set[str]:
@@ -429,6 +479,7 @@ class MigrationReview(Model):
             "operations": m.operations,
             "sqlmigrate": m.sqlmigrate,
             "error": m.error,
+            "database": m.database,
         }
         return cls(**{**collected, **fields})
 

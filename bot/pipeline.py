@@ -22,7 +22,7 @@ from bot.classify.postgresql import DEFAULT_VERSION as DEFAULT_PG_VERSION
 from bot.collect import collect
 from bot.config import CONFIG_NAME, Config, find_config, load_config
 from bot.consolidate import DEFAULT_SMALL_TABLE_SECONDS, consolidate
-from bot.diff import diff_migrations, resolve, toplevel, worktree
+from bot.diff import diff_migrations, head_tree, resolve, toplevel, untracked_cause
 from bot.errors import EXIT_CODES, ReviewError, format_error
 from bot.estimate import estimate_migration
 from bot.ignores import Ignore, apply_ignores, config_ignores, effective_risk, inline_ignores
@@ -73,6 +73,10 @@ class ReviewOptions(Model):
     cache_dir: Path | None = Field(
         None, description="Folder keeping base-state snapshots between runs (snapshots/)."
     )
+    copy_untracked: list[str] = Field(
+        default_factory=list,
+        description="Files to copy from the checkout into the head's worktree (untracked ones).",
+    )
     format: Literal["markdown", "json"] = "markdown"
     output: Path | None = None
     max_chars: int = Field(
@@ -96,13 +100,16 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
     report.base_sha, report.head_sha = diff.base_sha, diff.head_sha
     report.merge_base, report.files = diff.merge_base, diff.files
     prefix = options.repo.resolve().relative_to(Path(diff.repo).resolve())
-    with worktree(options.repo, diff.head_sha) as tree:
+    with head_tree(options.repo, diff.head_sha, tuple(options.copy_untracked)) as tree:
         project = tree / prefix
         config, config_name = _config(options, project, prefix)
         report.fail_on = options.fail_on or config.fail_on or DEFAULT_FAIL_ON
         if not diff.files:
             return
-        migrations = _collect(options, config, project, diff.files, report)
+        try:
+            migrations = _collect(options, config, project, diff.files, report)
+        except ReviewError as exc:
+            raise _untracked(exc, toplevel(options.repo), tree, project) from exc
         labels = {str(PurePosixPath(m.file).parent): m.app_label for m in migrations}
         migrations += [deleted(f, labels) for f in diff.files if f.change == ChangeKind.deleted]
         if report.backend == "postgresql":  # MySQL and SQLite rules follow server_version
@@ -119,8 +126,10 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
             pg_version=report.pg_version or DEFAULT_PG_VERSION,
             server_version=report.server_version,
         )
-        schema = Schema()  # what earlier migrations of this review built, for the later ones
+        # What earlier migrations of this review built, for the later ones, per database alias.
+        schemas: dict[str, Schema] = {}
         for collected in migrations:
+            schema = schemas.setdefault(collected.database, Schema())
             migration = _review(collected, backend, schema, stats, report)
             own: list[Ignore] = []
             if migration.change != ChangeKind.deleted:
@@ -176,6 +185,26 @@ def _collect(
     report.base_state = output.base_state
     report.errors += output.errors
     return output.migrations
+
+
+def _untracked(exc: ReviewError, checkout: Path, tree: Path, project: Path) -> ReviewError:
+    """``exc``, with how to provide the file it misses when that is untracked in the checkout."""
+    error = exc.error
+    if tree == checkout:
+        return exc
+    found = untracked_cause(f"{error.message}\n{error.detail or ''}", checkout, tree, project)
+    if found is None:
+        return exc
+    return ReviewError(
+        error.message,
+        stage=error.stage,
+        file=error.file,
+        hint=f"{found} is in your checkout but not in the head commit (untracked or "
+        f"git-ignored), so the head's temporary worktree lacks it: pass --copy-untracked "
+        f"{found}, or run the review in a checkout of the head commit, which is then used as it "
+        f"is, untracked files included",
+        detail=error.detail,
+    )
 
 
 def deleted(file: MigrationFile, labels: dict[str, str]) -> CollectedMigration:
@@ -365,6 +394,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder that keeps the base state (the database with the earlier migrations "
         "applied) between runs, in snapshots/ (default: none, every run migrates from empty)",
     )
+    parser.add_argument(
+        "--copy-untracked",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="when --head is not what the checkout has, copy these files (relative to the "
+        "repository, e.g. a git-ignored local_settings.py) from the checkout into the head's "
+        "temporary worktree",
+    )
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
     parser.add_argument("--output", type=Path, help="write the review here instead of stdout")
     parser.add_argument(
@@ -407,6 +445,14 @@ def run(args: argparse.Namespace) -> int:
     return emit(review(options), options)
 
 
+def headline(report: Report) -> str:
+    """The verdict in one line; an error has none, whatever the risk of what was reviewed."""
+    count = f"{len(report.migrations)} migrations"
+    if report.decision == "error":
+        return f"error, no verdict: the review is incomplete ({count} reviewed)"
+    return f"{report.decision} (risk {report.risk}, fail-on {report.fail_on}, {count})"
+
+
 def emit(report: Report, options: ReviewOptions) -> int:
     """Write the review where it was asked for, the errors to stderr; return the exit code.
 
@@ -428,11 +474,7 @@ def emit(report: Report, options: ReviewOptions) -> int:
     else:
         options.output.parent.mkdir(parents=True, exist_ok=True)
         options.output.write_text(text, encoding="utf-8")
-        print(
-            f"migration-review: {report.decision} (risk {report.risk}, fail-on "
-            f"{report.fail_on}, {len(report.migrations)} migrations): {options.output}",
-            file=sys.stderr,
-        )
+        print(f"migration-review: {headline(report)}: {options.output}", file=sys.stderr)
     for error in report.errors + [m.error for m in report.migrations if m.error]:
         print(f"migration-review: {error.stage} error: {format_error(error)}", file=sys.stderr)
     return EXIT_CODES[report.decision]

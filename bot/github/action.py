@@ -45,7 +45,7 @@ from bot.github.event import (
 )
 from bot.github.publish import publish
 from bot.models import Deploy, Report, Risk
-from bot.pipeline import DEFAULT_FAIL_ON, ReviewOptions, decide, review
+from bot.pipeline import DEFAULT_FAIL_ON, ReviewOptions, decide, headline, review
 from bot.render import render_markdown
 
 MODES = ("review", "analyze", "comment")
@@ -165,9 +165,7 @@ def run(args: argparse.Namespace) -> int:
         },
     )
     where = f", review at {comment_url}" if comment_url else ""
-    print(
-        f"migration-review: {report.decision} (risk {report.risk}, fail-on {report.fail_on}){where}"
-    )
+    print(f"migration-review: {headline(report)}{where}")
     return code
 
 

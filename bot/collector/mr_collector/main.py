@@ -2,8 +2,10 @@
 
 Modes:
 
-- ``migrations``: load the project, render and apply each new migration on a scratch database,
-  traced; prints what ``bot.models.CollectorOutput`` validates.
+- ``migrations``: load the project, check it at head as ``makemigrations --check`` would
+  (``checks``), render and apply each new migration on a scratch database, traced; prints what
+  ``bot.models.CollectorOutput`` validates. With no migration file to review, only the checks
+  run, on no database.
 - ``sql``: run raw SQL statements on a scratch database, traced, for ``check-sql --trace``.
 
 The project's code may print; file descriptor 1 is therefore pointed at stderr for the whole
@@ -20,10 +22,11 @@ import platform
 import signal
 import sys
 import traceback
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import backends, cache, migrate, project, rawsql, trace
+from . import backends, cache, checks, databases, migrate, project, rawsql, trace
 from .errors import CollectorError
 
 EXIT_OK, EXIT_FATAL = 0, 2
@@ -91,6 +94,8 @@ def empty_output(mode: object) -> dict[str, Any]:
             "server_version": None,
             "database": "",
             "migrations": [],
+            "conflicts": [],
+            "missing": [],
             "errors": [],
         }
     if mode == "sql":
@@ -103,52 +108,87 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
     repo_root = Path(request.get("repo_root") or project_dir).resolve()
     django_root = project.find_django_root(project_dir)
     module = project.settings_module(request.get("settings"), django_root)
-    django = project.import_settings(module, django_root)
+    django = project.import_settings(module, django_root, request.get("python_path"))
     output["django_version"] = django.get_version()
     settings_file = _relative(project.module_file(module), repo_root)
     engine, vendor = project.default_engine(settings_file)
     output["backend"] = vendor
-    backends.check_url(vendor, engine, request.get("database_url"), settings_file)
-    with backends.scratch(vendor, request.get("database_url"), request.get("pg_bin")) as (
-        url,
-        where,
+    if request["files"] or request.get("database_url"):  # a URL given is checked anyway
+        backends.check_url(vendor, engine, request.get("database_url"), settings_file)
+    if not request["files"]:  # the checks at head need no database: none is made
+        _setup(django, repo_root)
+        _check(output, repo_root)
+        return
+    aliases = databases.aliases(vendor, settings_file)
+    with (
+        backends.scratch(vendor, request.get("database_url"), request.get("pg_bin")) as (
+            url,
+            where,
+        ),
+        ExitStack() as more,
     ):
         output["database"] = where
+        urls = {alias: more.enter_context(databases.another(vendor, url)) for alias in aliases[1:]}
         project.point_default_at(url, engine, vendor)
+        for alias, other in urls.items():
+            project.point_default_at(other, _engine(alias, engine), vendor, alias)
+        urls[databases.DEFAULT] = url
         from django.db import connection, connections
 
-        tracer = None
+        tracers: list[Any] = []
         try:
             _setup(django, repo_root)
             connection.ensure_connection()
             version = backends.server_version(vendor, connection)
             output["server_version_num"], output["server_version"] = version
-            if request.get("trace", True):
-                tracer = backends.tracer(vendor, connection, url)
-            collection = _load(repo_root, connection, tracer)
-            snapshots, notes = cache.open_cache(
-                request.get("cache_dir"),
-                vendor=vendor,
-                url=url,
-                bin_dir=request.get("pg_bin"),
-                fingerprint={
-                    "server": version[0] // 10000 if version[0] else version[1],
-                    "django": output["django_version"],
-                    "engine": engine,
-                    "settings": module,
-                    "alias": "default",
-                },
-                limit=request.get("cache_limit"),
-            )
-            collection.base_state.notes += notes
-            collection.run(request["files"], snapshots)
-            output["migrations"] = collection.migrations
-            output["errors"].extend(collection.errors)
-            output["base_state"] = collection.base_state.to_dict()
+            results: list[tuple[str, dict[str, Any], Any]] = []
+            for alias in aliases:
+                connections[alias].ensure_connection()
+                tracer = None
+                if request.get("trace", True):
+                    tracer = backends.tracer(vendor, connections[alias], urls[alias])
+                if tracer is not None:
+                    tracers.append(tracer)
+                collection = _load(
+                    repo_root, connections[alias], tracer, rehearse=request.get("rollback", True)
+                )
+                if alias == databases.DEFAULT:
+                    _check(output, repo_root)
+                snapshots, notes = cache.open_cache(
+                    request.get("cache_dir"),
+                    vendor=vendor,
+                    url=urls[alias],
+                    bin_dir=request.get("pg_bin"),
+                    fingerprint={
+                        "server": version[0] // 10000 if version[0] else version[1],
+                        "django": output["django_version"],
+                        "engine": _engine(alias, engine),
+                        "settings": module,
+                        "alias": alias,
+                    },
+                    limit=request.get("cache_limit"),
+                )
+                collection.base_state.notes += notes
+                collection.run(request["files"], snapshots)
+                nodes = collection.loader.graph.nodes
+                results += [
+                    (alias, m, nodes[(m["app_label"], m["name"])]) for m in collection.migrations
+                ]
+                output["errors"] += [e for e in collection.errors if e not in output["errors"]]
+                if alias == databases.DEFAULT:
+                    output["base_state"] = collection.base_state.to_dict()
+            output["migrations"] = databases.keep(results)
         finally:
-            if tracer is not None:
+            for tracer in tracers:
                 tracer.close()
             connections.close_all()
+
+
+def _engine(alias: str, default_engine: str) -> str:
+    """The alias's own ENGINE (it has the default's backend: ``databases.aliases``)."""
+    from django.conf import settings
+
+    return settings.DATABASES[alias].get("ENGINE") or default_engine
 
 
 def _setup(django: Any, repo_root: Path) -> None:
@@ -164,14 +204,31 @@ def _setup(django: Any, repo_root: Path) -> None:
         ) from exc
 
 
-def _load(repo_root: Path, connection: Any, tracer: trace.Tracer | None) -> migrate.Collection:
+def _load(
+    repo_root: Path, connection: Any, tracer: trace.Tracer | None, *, rehearse: bool
+) -> migrate.Collection:
     try:
-        return migrate.Collection(connection, repo_root, tracer)
+        return migrate.Collection(connection, repo_root, tracer, rehearse=rehearse)
     except Exception as exc:
         raise CollectorError(
             f"Django could not load the migrations: {type(exc).__name__}: {exc}",
             file=_blame(exc, repo_root),
-            hint="`manage.py showmigrations` fails the same way: fix the file named here",
+            hint="`manage.py migrate` loads the migrations the same way and fails too: fix "
+            "the file named here",
+            detail=traceback.format_exc(),
+        ) from exc
+
+
+def _check(output: dict[str, Any], repo_root: Path) -> None:
+    try:
+        checks.run(output, repo_root)
+    except Exception as exc:
+        raise CollectorError(
+            "checking the migrations at head as `makemigrations --check --dry-run` does failed: "
+            f"{type(exc).__name__}: {exc}",
+            file=_blame(exc, repo_root),
+            hint="`manage.py makemigrations --check --dry-run` fails the same way: fix the file "
+            "named here",
             detail=traceback.format_exc(),
         ) from exc
 

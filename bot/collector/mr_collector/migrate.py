@@ -1,6 +1,9 @@
 """Render each new migration's SQL exactly as ``sqlmigrate`` does, then apply it, traced.
 
-One loader (``replace_migrations=False``, as ``sqlmigrate`` builds it) serves every migration.
+One loader serves every migration: ``sqlmigrate``'s (``replace_migrations=False``), unless a
+migration depends on one that a squashed migration replaced and that is no longer on disk; that
+graph does not load (``NodeNotFoundError``), so ``migrate``'s loader, which remaps such a
+dependency to the squashed migration, plans, renders and applies instead (``loader``).
 The ancestors of the new migrations are applied first, in graph order, so that each new one is
 rendered against a database at the state it will meet in production: AlterField and RemoveField
 look up real constraint names there. Each new migration is then applied for real, so the next
@@ -24,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import cache, operations, trace
+from . import cache, operations, rollback, trace, twins
 from .errors import CollectorError
 
 Key = tuple[str, str]
@@ -63,10 +66,10 @@ class Recorder:
         self.collected: list[str] = []
         # The editor executing a statement of an operation, and that operation.
         self.running: tuple[Any, int | None] | None = None
-        self.waiting: dict[tuple[int | None, str], list[int]] = {}
-        for index, statement in enumerate(rendered or []):
-            self.waiting.setdefault(statement, []).append(index)
+        self.twins = twins.Twins(rendered or [])
         self.traces: dict[int, dict[str, Any]] = {}
+        # What ran for a rendered statement whose SQL differs from it by a literal (twins.py).
+        self.ran_as: dict[int, str] = {}
         self.executed_only: dict[int | None, list[dict[str, Any]]] = {}
         self.operation_traces: dict[int, list[dict[str, Any]]] = {}
 
@@ -126,9 +129,11 @@ class Recorder:
         return returned[-1]
 
     def claim(self, statement: tuple[int | None, str] | None) -> int | None:
-        """The index of the first rendered statement not yet run with this operation and SQL."""
-        waiting = self.waiting.get(statement) if statement is not None else None
-        return waiting.pop(0) if waiting else None
+        """The index of the rendered statement ``statement`` is (``twins``), if any."""
+        index, exact = self.twins.claim(statement)
+        if index is not None and statement is not None and not exact:
+            self.ran_as[index] = statement[1]
+        return index
 
     def in_python(self) -> bool:
         """Whether an operation that is not SQL (a RunPython) is running."""
@@ -175,6 +180,9 @@ class Step:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._operation, name)
 
+    def __repr__(self) -> str:  # Django's errors name the operation ("... is not reversible")
+        return repr(self._operation)
+
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
@@ -185,6 +193,15 @@ class Step:
             states = (from_state, to_state) if schema_editor.collect_sql else None
         finally:
             self._recorder.operation_finished(self._index, schema_editor, app_label, states)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        self._recorder.operation_started(self._index)
+        try:
+            self._operation.database_backwards(app_label, schema_editor, from_state, to_state)
+        finally:
+            self._recorder.operation_finished(self._index, schema_editor, app_label, None)
 
 
 def as_collected(editor: Any, sql: str, params: Any) -> str:
@@ -242,17 +259,36 @@ def apply(state: Any, recorder: Recorder) -> Any:
     return state
 
 
+def loader(connection: Any) -> Any:
+    """``sqlmigrate``'s loader, else ``migrate``'s when only that one can resolve a dependency on
+    a migration a squashed one replaced."""
+    from django.db.migrations.exceptions import NodeNotFoundError
+    from django.db.migrations.loader import MigrationLoader
+
+    try:
+        return MigrationLoader(connection, replace_migrations=False)
+    except NodeNotFoundError:
+        return MigrationLoader(connection)
+
+
 class Collection:
     """Every new migration of one request, and the ancestors applied to reach them."""
 
-    def __init__(self, connection: Any, repo_root: Path, tracer: trace.Tracer | None) -> None:
-        from django.db.migrations.loader import MigrationLoader
+    def __init__(
+        self,
+        connection: Any,
+        repo_root: Path,
+        tracer: trace.Tracer | None,
+        *,
+        rehearse: bool = True,
+    ) -> None:
         from django.db.migrations.state import ProjectState
 
         self.connection = connection
         self.repo_root = repo_root
         self.tracer = tracer
-        self.loader = MigrationLoader(connection, replace_migrations=False)
+        self.rehearse = rehearse  # migrate each new migration backwards and forwards (rollback)
+        self.loader = loader(connection)
         self.state = ProjectState(real_apps=self.loader.unmigrated_apps)
         self.applied: dict[Key, None] = {}  # in the order they were applied
         self.failed: set[Key] = set()
@@ -264,7 +300,8 @@ class Collection:
         """The migration's file, relative to the repository when it lies inside."""
         import sys
 
-        path = Path(sys.modules[type(self.loader.graph.nodes[key]).__module__].__file__ or "")
+        migration = self.loader.disk_migrations.get(key) or self.loader.graph.nodes[key]
+        path = Path(sys.modules[type(migration).__module__].__file__ or "")
         try:
             return str(path.resolve().relative_to(self.repo_root))
         except ValueError:
@@ -287,6 +324,17 @@ class Collection:
                         file=item["path"],
                         hint="check that its app is in INSTALLED_APPS (or its folder in "
                         "MIGRATION_MODULES) and that it defines a Migration class",
+                    ).to_dict()
+                )
+            elif key not in self.loader.graph.nodes:
+                self.errors.append(
+                    CollectorError(
+                        f"{key[0]}.{key[1]} is replaced by a squashed migration, and another "
+                        "migration depends on a replaced one that is gone: migrate applies the "
+                        "squashed migration instead, so this one cannot be reviewed on its own",
+                        file=item["path"],
+                        hint="review the squashed migration, or restore the replaced migrations "
+                        "that other migrations still depend on",
                     ).to_dict()
                 )
             else:
@@ -443,6 +491,7 @@ class Collection:
             if operation is not None:
                 rendered.infos[operation]["statements"].append(index)
         recorder = Recorder(migration, self.connection, self.tracer, rendered.statements)
+        before = self.state.clone()
         try:
             self.state = apply(self.state, recorder)
         except Exception as exc:
@@ -457,6 +506,10 @@ class Collection:
             )
         self.applied[key] = None
         _attach_traces(result, recorder, finished=True)
+        if self.rehearse:
+            result["rollback"] = rollback.rehearse(
+                migration, self.connection, self.tracer, before, item["path"]
+            )
         return result
 
 
@@ -480,6 +533,8 @@ def _attach_traces(result: dict[str, Any], recorder: Recorder, *, finished: bool
     statements = result["statements"]
     for index, traced in recorder.traces.items():
         statements[index]["trace"] = traced
+    for index, sql in recorder.ran_as.items():
+        statements[index]["executed_sql"] = sql
     for statement in statements if finished else []:
         if statement["trace"] is None:
             statement["trace"] = trace.static_only(NOT_RUN)

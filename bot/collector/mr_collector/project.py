@@ -1,9 +1,10 @@
 """Loading the reviewed Django project, pointed at the scratch database.
 
 The project's settings decide which apps and migration modules exist, so they are imported as
-the project would (``manage.py`` names the module; it is parsed, never run). Only the ``default``
+the project would (``manage.py`` names the module; it is parsed, never run). The ``default``
 database is replaced, before Django opens any connection, by a scratch database of the backend
-its ENGINE names; other aliases keep their settings and are never connected to by the collector.
+its ENGINE names, and so is every other alias the review runs on (``databases``); the aliases
+left keep their settings and are never connected to by the collector.
 """
 
 from __future__ import annotations
@@ -85,9 +86,10 @@ def settings_module(requested: str | None, django_root: Path) -> str:
     return module
 
 
-def import_settings(module: str, django_root: Path) -> Any:
-    """Import Django and the settings module, with ``django_root`` first on ``sys.path``."""
-    sys.path.insert(0, str(django_root))
+def import_settings(module: str, django_root: Path, python_path: list[str] | None = None) -> Any:
+    """Import Django and the settings module, with ``django_root`` first on ``sys.path``, then
+    the entries of the project's PYTHONPATH (``python -I`` ignores the variable itself)."""
+    sys.path[0:0] = [str(django_root), *(python_path or [])]
     os.environ["DJANGO_SETTINGS_MODULE"] = module
     try:
         import django
@@ -160,18 +162,18 @@ def stand_in_for_mysqlclient() -> None:
         pymysql.install_as_MySQLdb()
 
 
-def point_default_at(url: str, engine: str, vendor: str) -> None:
-    """Replace the default database by the scratch database at ``url``, with ``engine``."""
+def point_default_at(url: str, engine: str, vendor: str, alias: str = "default") -> None:
+    """Replace the ``alias`` database by the scratch database at ``url``, with ``engine``."""
     from django.conf import settings
 
     databases = settings.DATABASES
-    options = (databases.get("default") or {}).get("OPTIONS") or {}
+    options = (databases.get(alias) or {}).get("OPTIONS") or {}
     if vendor == "mysql":
-        databases["default"] = mysql.django_settings(url, engine, options)
+        databases[alias] = mysql.django_settings(url, engine, options)
     elif vendor == "sqlite":
-        databases["default"] = {"ENGINE": engine, "NAME": sqlite.path_of(url)}
+        databases[alias] = {"ENGINE": engine, "NAME": sqlite.path_of(url)}
     else:
-        databases["default"] = db.django_settings(url, engine, options)
+        databases[alias] = db.django_settings(url, engine, options)
 
 
 def module_file(module: str) -> str | None:
