@@ -13,6 +13,7 @@ Its stdout is a JSON report validated into ``CollectorOutput``; anything else is
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys

@@ -65,7 +65,11 @@ def test_demo_with_fail_on_and_json_on_a_server(tmp_path: Path, pg_url: str) -> 
 
 def test_demo_keep_leaves_the_repository(private_tmp: Path, pg_bin: Path) -> None:
     done = demo("--keep", "--fail-on", "critical", tmp=private_tmp)
-    kept = Path(done.stderr.strip().splitlines()[-1].split(" kept in ")[-1])
+    last = (done.stderr.strip().splitlines() or [""])[-1]
+    assert " kept in " in last, done.stderr
+    kept = Path(last.split(" kept in ")[-1])
+    # Whatever the demo printed, nothing outside the test's own TMPDIR is removed.
+    assert kept.is_absolute() and kept.is_relative_to(private_tmp), kept
     try:
         assert kept.is_dir() and (kept / "manage.py").is_file()
         log = subprocess.run(
