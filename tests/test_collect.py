@@ -311,8 +311,10 @@ def test_a_collector_that_takes_too_long_is_stopped_and_cleans_up(
 
 def test_ctrl_c_in_the_bot_still_stops_the_cluster(tmp_path: Path, pg_bin: Path) -> None:
     hold = tmp_path / "hold.json"
+    # Ctrl-C as in a terminal, even when the tests run as a background job (SIGINT ignored).
     script = (
-        "import sys\n"
+        "import signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from pathlib import Path\n"
         "from bot.collect import collect\n"
         "from bot.models import MigrationFile\n"
