@@ -73,11 +73,14 @@ def collect(
     pg_bin: Path | None = None,
     timeout: float = TIMEOUT,
     cache_dir: Path | None = None,
+    base_sources: dict[str, str] | None = None,
 ) -> CollectorOutput:
     """Render, apply and trace the new migrations among ``files`` on a scratch PostgreSQL.
 
     Fills each file's ``app_label`` and ``name`` from Django's loader. Errors of single
     migrations are in the output; a failure of the whole run raises ``ReviewError``.
+    ``base_sources`` (path -> source at the merge-base) lets the collector tell whether a
+    modified migration changes what it does.
     """
     project_dir = Path(project_dir).resolve()
     request = {
@@ -90,7 +93,10 @@ def collect(
         "pg_bin": str(pg_bin) if pg_bin else None,
         "trace": trace,
         "cache_dir": str(Path(cache_dir).resolve()) if cache_dir else None,
-        "files": [file.model_dump(mode="json") for file in files],
+        "files": [
+            file.model_dump(mode="json") | {"base_source": (base_sources or {}).get(file.path)}
+            for file in files
+        ],
     }
     output = _validate(CollectorOutput, run_collector(request, python=python, timeout=timeout))
     by_path = {file.path: file for file in files}

@@ -10,6 +10,8 @@ whole review before the verdict, turns them into what is decided on:
   (``Finding.members``, ``Finding.columns``), with one alternative;
 - with table statistics, table-sized work estimated under ``small-table-seconds`` drops to low,
   showing the estimate (``Finding.risk_before``, ``Finding.risk_note``);
+- an edit of a merged migration that changes none of its operations (formatting, imports) is
+  low;
 - with ``deploy = "downtime"`` the deploy-order rules do not apply (``MigrationReview.off``) and
   lock findings say how long the downtime lasts;
 - project-wide advice (the lock_timeout one) is one note per review (``Report.notes``);
@@ -51,6 +53,12 @@ MODIFIED = "MR-MIGRATION-MODIFIED"
 """In a modified migration the other findings fold into this one: databases that applied the
 migration never run it again, so the decision is about the edit."""
 
+UNCHANGED_EDIT = (
+    "the edit changes nothing Django runs: at the merge-base the migration has the same "
+    "operations, dependencies and atomic (compared deconstructed, functions by their code), "
+    "so a database that applied it is in the state the new version describes."
+)
+
 REVIEW_NOTES = frozenset({"MR-NO-LOCK-TIMEOUT", "MR-MYSQL-NO-LOCK-WAIT-TIMEOUT"})
 """Advice about how the project runs migrations: one note per review."""
 
@@ -89,6 +97,9 @@ def consolidate(
             migration.off += [f for f in migration.findings if f.rule in DEPLOY_ORDER]
             migration.findings = [f for f in migration.findings if f.rule not in DEPLOY_ORDER]
         for finding in migration.findings:
+            if finding.rule == MODIFIED and migration.same_as_base and finding.risk > Risk.low:
+                finding.risk_before, finding.risk = finding.risk, Risk.low
+                finding.risk_note = UNCHANGED_EDIT
             finding.table = finding.table or table_of(migration, finding)
             impact = statement_impact(migration, finding)
             if impact is not None and RULES[finding.rule].family == "lock":
@@ -229,17 +240,19 @@ def merged(members: list[Finding], migration: MigrationReview) -> Finding:
     others = [c for c in columns if c != _column(migration, first)]
     if others:
         more = (
-            f"The same applies to {len(others)} more column{'s' * (len(others) != 1)} of "
-            f"`{first.table}` in this migration: {', '.join(f'`{c}`' for c in others)}."
+            f"The same applies to {_count(len(others), 'more column')} of `{first.table}` in "
+            f"this migration: {', '.join(f'`{c}`' for c in others)}."
         )
     else:
-        more = f"The same applies to {len(members) - 1} more statements on `{first.table}`."
+        more = (
+            f"The same applies to {_count(len(members) - 1, 'more statement')} on `{first.table}`."
+        )
+    counted = _count(len(columns), "column") if len(columns) > 1 else f"{len(members)} times"
     dropped = [f for f in members if f.risk_before is not None]
     group = first.model_copy(
         update={
             "risk": Risk.worst([f.risk for f in members]),
-            "title": f"{first.title} ({len(columns) or len(members)}"
-            f" {'columns' if columns else 'times'})",
+            "title": f"{first.title} ({counted})",
             "message": f"{first.message} {more}",
             "columns": columns,
             "members": members,
@@ -252,6 +265,10 @@ def merged(members: list[Finding], migration: MigrationReview) -> Finding:
         deep=True,
     )
     return group
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _column(migration: MigrationReview, finding: Finding) -> str | None:

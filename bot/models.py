@@ -244,6 +244,12 @@ class CollectedMigration(Model):
     database: str = Field(
         "default", description="The DATABASES alias it was rendered and applied on."
     )
+    same_as_base: bool | None = Field(
+        None,
+        description="A modified file: its version at the merge-base has the same operations, "
+        "dependencies and atomic (deconstructed, functions by their code): the edit is only "
+        "formatting or imports. None: not modified, or the base version does not load.",
+    )
 
 
 class Conflict(Model):
@@ -449,6 +455,7 @@ class MigrationReview(Model):
     impact: Impact | None = Field(None, description="The worst statement's impact.")
     error: ToolError | None = None
     dependencies: list[tuple[str, str]] = Field(default_factory=list)
+    same_as_base: bool | None = Field(None, description="As CollectedMigration.same_as_base.")
     off: list[Finding] = Field(
         default_factory=list,
         description="Findings whose rule does not apply to how the team deploys (deploy-order "

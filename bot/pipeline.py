@@ -22,7 +22,7 @@ from bot.classify.postgresql import DEFAULT_VERSION as DEFAULT_PG_VERSION
 from bot.collect import collect
 from bot.config import CONFIG_NAME, Config, find_config, load_config
 from bot.consolidate import DEFAULT_SMALL_TABLE_SECONDS, consolidate
-from bot.diff import diff_migrations, head_tree, resolve, toplevel, untracked_cause
+from bot.diff import diff_migrations, git, head_tree, resolve, toplevel, untracked_cause
 from bot.errors import EXIT_CODES, ReviewError, format_error
 from bot.estimate import estimate_migration
 from bot.ignores import Ignore, apply_ignores, config_ignores, effective_risk, inline_ignores
@@ -176,6 +176,7 @@ def _collect(
         database_url=options.database_url,
         trace=options.trace,
         cache_dir=options.cache_dir,
+        base_sources=base_sources(options.repo, report.merge_base, present),
     )
     report.backend = output.backend
     report.django_version = output.django_version
@@ -205,6 +206,21 @@ def _untracked(exc: ReviewError, checkout: Path, tree: Path, project: Path) -> R
         f"is, untracked files included",
         detail=error.detail,
     )
+
+
+def base_sources(repo: Path, merge_base: str | None, files: list[MigrationFile]) -> dict[str, str]:
+    """The source of each modified file at the merge-base, for the collector to compare."""
+    if merge_base is None:
+        return {}
+    root = toplevel(repo)
+    found = {}
+    for file in files:
+        if file.change == ChangeKind.modified:
+            try:
+                found[file.path] = git(root, "show", f"{merge_base}:{file.path}")
+            except ReviewError:
+                continue
+    return found
 
 
 def deleted(file: MigrationFile, labels: dict[str, str]) -> CollectedMigration:
@@ -245,6 +261,7 @@ def _review(
         finding.migration = finding.migration or migration.label
         finding.file = finding.file or migration.file
     migration.dependencies = collected.dependencies
+    migration.same_as_base = collected.same_as_base
     return migration
 
 

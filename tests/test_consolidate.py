@@ -332,3 +332,60 @@ def test_bad_policy_in_the_config_is_an_error(
     code = main(["analyze", "--repo", str(repo), "--base", base])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+REFORMATTED = """# Reformatted, imports sorted: the same migration.
+from django.db import migrations
+from django.db import models as m
+
+
+def fill(apps, schema_editor):
+    apps.get_model("shop", "Order").objects.filter(extra_2=None).update(extra_2=0)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("shop", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            "order",
+            "extra_2",
+            m.IntegerField(null=True),
+        ),
+        migrations.RunPython(fill, migrations.RunPython.noop),
+    ]
+"""
+
+
+def test_an_edit_that_changes_no_operation_is_low(tmp_path: Path, pg_bin: Path) -> None:
+    fill = (
+        "\n\ndef fill(apps, schema_editor):\n"
+        '    apps.get_model("shop", "Order").objects.filter(extra_2=None).update(extra_2=0)\n'
+    )
+    original = add_field(2, "0001_initial").replace("\n\nclass", fill + "\n\nclass")
+    original = original.replace(
+        "models.IntegerField(null=True))]",
+        "models.IntegerField(null=True)),\n"
+        "        migrations.RunPython(fill, migrations.RunPython.noop),\n    ]",
+    )
+    path = "shop/migrations/0002_order_extra_2.py"
+    repo, base = project(tmp_path, {path: REFORMATTED}, base={path: original})
+    code, report, text = analyze(repo, base, tmp_path=tmp_path)
+    assert report.errors == []
+    [migration] = report.migrations
+    assert (migration.change, migration.same_as_base) == (ChangeKind.modified, True)
+    [edit] = [f for f in migration.findings if f.rule == "MR-MIGRATION-MODIFIED"]
+    assert (edit.risk, edit.risk_before) == (Risk.low, Risk.high)
+    assert "the edit changes nothing Django runs" in text
+    assert (code, report.decision) == (0, "pass")
+
+    # Changing what the function does is an edit that matters.
+    write(repo, {path: REFORMATTED.replace("update(extra_2=0)", "update(extra_2=1)")})
+    commit(repo, "fill with 1")
+    code, report, _ = analyze(repo, base, tmp_path=tmp_path)
+    [migration] = report.migrations
+    [edit] = [f for f in migration.findings if f.rule == "MR-MIGRATION-MODIFIED"]
+    assert (migration.same_as_base, edit.risk, code) == (False, Risk.high, 1)

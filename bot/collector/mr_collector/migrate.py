@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import cache, operations, rollback, trace, twins
+from . import cache, edits, operations, rollback, trace, twins
 from .errors import CollectorError
 
 Key = tuple[str, str]
@@ -483,6 +483,8 @@ class Collection:
                 "dependencies",
             )
         result["operations"] = rendered.infos
+        if item["change"] == "modified":
+            result["same_as_base"] = edits.same_as_base(migration, item.get("base_source"))
         result["sqlmigrate"] = sqlmigrate_text(migration, rendered.collected, self.connection)
         for index, (operation, sql) in enumerate(rendered.statements):
             result["statements"].append(
