@@ -42,13 +42,6 @@ from bot.models import (
 
 DEFAULT_SMALL_TABLE_SECONDS = 1.0
 
-DEPLOY_ORDER = frozenset({"MR-DROP-COLUMN", "MR-DROP-TABLE", "MR-RENAME-COLUMN", "MR-RENAME-TABLE"})
-"""Rules about the previous release still serving during the deploy."""
-
-RESTATING = frozenset({"MR-WORK-UNDER-HELD-LOCK", "MR-UNRENDERED-SQL"})
-"""Lock rules that report another statement's lock again (held until COMMIT, or run by
-``migrate`` beyond ``sqlmigrate``): they never host the decision of their operation."""
-
 MODIFIED = "MR-MIGRATION-MODIFIED"
 """In a modified migration the other findings fold into this one: databases that applied the
 migration never run it again, so the decision is about the edit."""
@@ -94,8 +87,8 @@ def consolidate(
     sized = report.stats_source is not None
     for migration in report.migrations:
         if deploy == "downtime":
-            migration.off += [f for f in migration.findings if f.rule in DEPLOY_ORDER]
-            migration.findings = [f for f in migration.findings if f.rule not in DEPLOY_ORDER]
+            migration.off += [f for f in migration.findings if RULES[f.rule].deploy_order]
+            migration.findings = [f for f in migration.findings if f not in migration.off]
         for finding in migration.findings:
             if finding.rule == MODIFIED and migration.same_as_base and finding.risk > Risk.low:
                 finding.risk_before, finding.risk = finding.risk, Risk.low
@@ -217,7 +210,7 @@ def fold(findings: list[Finding]) -> list[Finding]:
 
 
 def _weight(finding: Finding) -> tuple[int, bool]:
-    return finding.risk.rank, finding.rule not in RESTATING
+    return finding.risk.rank, not RULES[finding.rule].restates
 
 
 def group(findings: list[Finding], migration: MigrationReview) -> list[Finding]:

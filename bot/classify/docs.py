@@ -35,7 +35,7 @@ def _entry(rule: Rule) -> str:
             "",
             f"**{rule.title}**",
             "",
-            f"Risk: **{rule.risk.value}** · family: {_FAMILIES[rule.family]}",
+            f"Risk: **{rule.risk.value}** · family: {_FAMILIES[rule.family]}" + _decision(rule),
             "",
             message,
             "",
@@ -55,6 +55,15 @@ def _entry(rule: Rule) -> str:
             "",
         ]
     )
+
+
+def _decision(rule: Rule) -> str:
+    """How the rule's findings take part in the review's decisions (``bot.consolidate``)."""
+    if rule.deploy_order:
+        return ' · deploy-order rule: off with `deploy = "downtime"`'
+    if rule.restates:
+        return " · folds into the other lock finding of its operation"
+    return ""
 
 
 def render() -> str:

@@ -9,6 +9,8 @@ Three families:
   fails). Its risk is the rule's.
 - ``migration``: about the migration file rather than one statement.
 
+``deploy_order`` and ``restates`` tell ``bot.consolidate`` which findings a decision is made on.
+
 ``docs/rules.md`` is generated from this module (``python -m bot.classify.docs``); a test fails
 when it is out of date, and another runs every SQL example through the classifier.
 """
@@ -42,6 +44,12 @@ class Rule:
     """Why it hurts in production."""
     bad: Example
     safe: Example
+    deploy_order: bool = False
+    """About the previous release still serving while the migration runs: off when the team
+    deploys with downtime (``deploy = "downtime"``)."""
+    restates: bool = False
+    """Reports the lock of another statement again (held until COMMIT, or run by ``migrate``
+    beyond ``sqlmigrate``): its finding folds into the other lock finding of its operation."""
 
 
 _FALLBACK = {
@@ -422,6 +430,7 @@ class Migration(migrations.Migration):
     atomic = False
     operations = [migrations.RunPython(backfill_in_batches, migrations.RunPython.noop)]""",
         ),
+        restates=True,
     ),
     Rule(
         id="MR-UNRENDERED-SQL",
@@ -457,6 +466,7 @@ operations = [
 # and 0015_remove_event_spare:
 operations = [migrations.RemoveField("event", "spare")]""",
         ),
+        restates=True,
     ),
     Rule(
         id="MR-DROP-COLUMN",
@@ -487,6 +497,7 @@ operations = [
     migrations.RunSQL('ALTER TABLE "shop_customer" DROP COLUMN "fax"', migrations.RunSQL.noop),
 ]""",
         ),
+        deploy_order=True,
     ),
     Rule(
         id="MR-DROP-TABLE",
@@ -514,6 +525,7 @@ operations = [
 # release 2 (after a backup, if the rows matter):
 operations = [migrations.RunSQL('DROP TABLE "shop_wishlist"', migrations.RunSQL.noop)]""",
         ),
+        deploy_order=True,
     ),
     Rule(
         id="MR-RENAME-COLUMN",
@@ -542,6 +554,7 @@ operations = [
     ),
 ]""",
         ),
+        deploy_order=True,
     ),
     Rule(
         id="MR-RENAME-TABLE",
@@ -568,6 +581,7 @@ operations = [
     ),
 ]""",
         ),
+        deploy_order=True,
     ),
     Rule(
         id="MR-TRUNCATE",
