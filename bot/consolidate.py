@@ -15,6 +15,7 @@ whole review before the verdict, turns them into what is decided on:
 - with ``deploy = "downtime"`` the deploy-order rules do not apply (``MigrationReview.off``) and
   lock findings say how long the downtime lasts;
 - project-wide advice (the lock_timeout one) is one note per review (``Report.notes``);
+- the edits of several merged migrations in one change are one finding;
 - a reset or squash (many deleted migrations of an app and a new initial one) is one decision
   (``Report.resets``).
 
@@ -51,6 +52,9 @@ UNCHANGED_EDIT = (
     "operations, dependencies and atomic (compared deconstructed, functions by their code), "
     "so a database that applied it is in the state the new version describes."
 )
+
+EDIT_RULES = ("MR-MIGRATION-MODIFIED", "MR-MIGRATION-RENAMED")
+"""Edits of merged migrations: in one change, however many files, one decision."""
 
 REVIEW_NOTES = frozenset({"MR-NO-LOCK-TIMEOUT", "MR-MYSQL-NO-LOCK-WAIT-TIMEOUT"})
 """Advice about how the project runs migrations: one note per review."""
@@ -102,6 +106,7 @@ def consolidate(
         migration.findings = group(fold(migration.findings), migration)
     report.notes += review_notes(report)
     report.resets += resets(report)
+    edits(report)
     for migration in report.migrations:
         migration.risk = risk_of(migration)
 
@@ -280,7 +285,7 @@ def review_notes(report: Report) -> list[Finding]:
         if not members:
             continue
         for migration in report.migrations:
-            migration.findings = [f for f in migration.findings if f not in members]
+            take(migration, members)
         rule = RULES[rule_id]
         labels = list(dict.fromkeys(f.migration for f in members if f.migration))
         count = len(labels)
@@ -300,6 +305,42 @@ def review_notes(report: Report) -> list[Finding]:
             )
         )
     return notes
+
+
+def take(migration: MigrationReview, findings: list[Finding]) -> None:
+    """Take ``findings`` out of ``migration``: they are shown as part of another decision."""
+    taken = [f for f in migration.findings if f in findings]
+    migration.findings = [f for f in migration.findings if f not in taken]
+    migration.elsewhere += sorted({rule for f in taken for rule in f.rules})
+
+
+def edits(report: Report) -> None:
+    """The edits of several merged migrations in one change are one decision, shown on the
+    first of them."""
+    for rule_id in EDIT_RULES:
+        found = [
+            (m, f)
+            for m in report.migrations
+            for f in m.findings
+            if f.rule == rule_id and not f.ignored and f.risk > Risk.low
+        ]
+        if len(found) < 2:
+            continue
+        (first_migration, first), *rest = found
+        others = [f for _, f in rest]
+        for migration, _ in rest:
+            take(migration, others)
+        labels = ", ".join(f"`{f.migration}`" for f in others)
+        group = first.model_copy(
+            update={
+                "risk": Risk.worst([first.risk, *(f.risk for f in others)]),
+                "title": f"{first.title} ({_count(len(found), 'migration')})",
+                "message": f"{first.message} The same applies to "
+                f"{_count(len(others), 'more migration')} of this change: {labels}.",
+                "members": [first, *others],
+            }
+        )
+        first_migration.findings = [group if f is first else f for f in first_migration.findings]
 
 
 def resets(report: Report) -> list[Reset]:
@@ -327,7 +368,7 @@ def resets(report: Report) -> list[Reset]:
             if f.rule == "MR-MIGRATION-MODIFIED" and not f.ignored
         ]
         for m in deleted + initial:
-            m.findings = [f for f in m.findings if f not in members]
+            take(m, members)
         names = ", ".join(f"`{m.label}`" for m in initial)
         values = {"count": str(len(deleted)), "app": app, "initial": names}
         rule = RULES["MR-MIGRATION-DELETED"]

@@ -456,6 +456,12 @@ class MigrationReview(Model):
     error: ToolError | None = None
     dependencies: list[tuple[str, str]] = Field(default_factory=list)
     same_as_base: bool | None = Field(None, description="As CollectedMigration.same_as_base.")
+    elsewhere: list[str] = Field(
+        default_factory=list,
+        description="Rules of this migration's findings that are part of a decision shown "
+        "elsewhere in the review (a review note, a reset, the edits of several merged "
+        "migrations): they still speak for its statements.",
+    )
     off: list[Finding] = Field(
         default_factory=list,
         description="Findings whose rule does not apply to how the team deploys (deploy-order "
@@ -468,7 +474,7 @@ class MigrationReview(Model):
     @property
     def explained(self) -> set[str]:
         """The rules whose findings speak for the statements that raised them."""
-        return {rule for f in self.findings + self.off for rule in f.rules}
+        return {rule for f in self.findings + self.off for rule in f.rules} | set(self.elsewhere)
 
     @property
     def label(self) -> str:

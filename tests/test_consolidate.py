@@ -389,3 +389,29 @@ def test_an_edit_that_changes_no_operation_is_low(tmp_path: Path, pg_bin: Path) 
     [migration] = report.migrations
     [edit] = [f for f in migration.findings if f.rule == "MR-MIGRATION-MODIFIED"]
     assert (migration.same_as_base, edit.risk, code) == (False, Risk.high, 1)
+
+
+def test_edits_of_several_merged_migrations_are_one_decision(tmp_path: Path, pg_bin: Path) -> None:
+    merged = {
+        f"shop/migrations/{name}.py": add_field(n, previous)
+        for n, name, previous in (
+            (2, "0002_order_extra_2", "0001_initial"),
+            (3, "0003_order_extra_3", "0002_order_extra_2"),
+        )
+    }
+    edited = {
+        name: text.replace("IntegerField", "BigIntegerField") for name, text in merged.items()
+    }
+    repo, base = project(tmp_path, edited, base=merged)
+    code, report, text = analyze(repo, base, tmp_path=tmp_path)
+    assert report.errors == [] and [m.same_as_base for m in report.migrations] == [False, False]
+    first, second = report.migrations
+    [edit] = [f for f in first.findings if f.rule == "MR-MIGRATION-MODIFIED"]
+    assert [f.migration for f in edit.members] == [
+        "shop.0002_order_extra_2",
+        "shop.0003_order_extra_3",
+    ]
+    assert "MR-MIGRATION-MODIFIED" not in {f.rule for f in second.findings}
+    assert "MR-MIGRATION-MODIFIED" in second.elsewhere and second.risk < Risk.high
+    assert text.count("**🔴 A merged migration was modified (2 migrations)**") == 1
+    assert (code, report.decision) == (1, "fail")
