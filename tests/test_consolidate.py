@@ -315,7 +315,13 @@ def test_markdown_from_the_cli_keeps_to_max_chars(tmp_path: Path, pg_bin: Path) 
     # The JSON keeps everything whatever the budget.
     _, whole, _ = analyze(repo, base, "--max-chars", "100", tmp_path=tmp_path)
     assert len(whole.migrations[0].statements) == 20
-    assert short == render_markdown(whole, max_chars=3000)  # the PR comment's degradation
+    # The PR comment's degradation: the same parts kept (timings and the date differ by run).
+    comment = render_markdown(whole, max_chars=3000)
+    assert outline(short) == outline(comment) and len(comment) <= 3000
+
+
+def outline(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(("#", "|", "- ", "**"))]
 
 
 @pytest.mark.parametrize(
