@@ -26,6 +26,7 @@ from bot.classify.rules import RULES
 from bot.classify.sql import statements
 from bot.errors import EXIT_FAIL, EXIT_PASS, ReviewError
 from bot.models import Risk, StatementReview, Verdict
+from bot.pgbin import add_pg_bin_argument, choose_binaries
 
 BLOCKS_RANK = {"none": 0, "writes": 1, "reads": 2}
 
@@ -63,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --trace: a server to create the scratch database on (default: a throwaway "
         "cluster started for the run)",
     )
+    add_pg_bin_argument(parser)
     parser.add_argument(
         "--fail-on",
         choices=[risk.value for risk in Risk],
@@ -138,7 +140,15 @@ def check_file(path: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
 
         # Parse first: a file PostgreSQL cannot read is reported before anything runs.
         backend_for("postgresql", pg_version=pg_version or DEFAULT_PG_VERSION).check(sql, str(path))
-        traced = trace_script(sql, database_url=args.database_url, file=str(path))
+        binaries = None
+        if not args.database_url:
+            binaries = choose_binaries(args.pg_bin, args.pg_version)
+        traced = trace_script(
+            sql,
+            database_url=args.database_url,
+            file=str(path),
+            pg_bin=binaries.bin_dir if binaries else None,
+        )
         traces = traced.statements
         if pg_version is None and traced.server_version_num:
             pg_version = traced.server_version_num // 10000

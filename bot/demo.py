@@ -1,6 +1,7 @@
 """``migration-review demo``: the whole review on a small bundled Django project.
 
-``fixtures/demo/base`` is a shop with two apps at its initial migrations; ``fixtures/demo/head``
+``bot/fixtures/demo/base`` (package data: the wheel alone runs the demo) is a shop with two apps
+at its initial migrations; ``bot/fixtures/demo/head``
 overlays ten new migrations that cover the common risky (and safe) cases. The demo commits both
 into a throwaway git repository, reviews head against base exactly as ``analyze`` would, on an
 embedded throwaway PostgreSQL unless ``--database-url`` is given, prints the review and removes
@@ -22,9 +23,10 @@ from pathlib import Path
 from bot.diff import git
 from bot.errors import EXIT_FAIL, EXIT_PASS, ReviewError
 from bot.models import Risk
-from bot.pipeline import ReviewOptions, emit, review
+from bot.pgbin import add_pg_bin_argument
+from bot.pipeline import FORMATS, ReviewOptions, emit, review
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "demo"
 IDENTITY = ("-c", "user.name=migration-review demo", "-c", "user.email=demo@example.invalid")
 UNCOPIED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
@@ -35,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="PostgreSQL server to use (a fresh database is created and dropped); "
         "default: an embedded throwaway cluster",
     )
-    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    add_pg_bin_argument(parser)
+    parser.add_argument("--format", choices=FORMATS, default="markdown")
     parser.add_argument(
         "--fail-on",
         type=Risk,
@@ -58,7 +61,7 @@ def build_repository(target: Path, fixtures: Path = FIXTURES) -> tuple[str, str]
             f"the demo project is missing: {fixtures} has no base/ and head/ folders",
             stage="demo",
             file=str(fixtures),
-            hint="run the demo from a source checkout installed with `pip install -e .`",
+            hint="reinstall django-migration-review: its package data is incomplete",
         )
     shutil.copytree(fixtures / "base", target, ignore=UNCOPIED)
     git(target, "init", "--quiet", "--initial-branch=main")
@@ -86,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             head=head,
             python=sys.executable,
             database_url=args.database_url,
+            pg_bin=args.pg_bin,
             fail_on=args.fail_on,
             format=args.format,
         )

@@ -533,6 +533,9 @@ class Report(Model):
     pg_version: int | None = Field(None, description="Major version the static rules assumed.")
     database: str | None = None
     base_state: BaseState | None = None
+    server_binaries: str | None = Field(
+        None, description="The embedded cluster's PostgreSQL binaries, and where they came from."
+    )
     stats_source: str | None = None
     files: list[MigrationFile] = Field(default_factory=list)
     migrations: list[MigrationReview] = Field(default_factory=list)

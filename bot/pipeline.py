@@ -39,11 +39,14 @@ from bot.models import (
     TableStats,
     ToolError,
 )
-from bot.render import DEFAULT_MAX_CHARS, render_markdown
+from bot.pgbin import add_pg_bin_argument, choose_binaries
+from bot.render import DEFAULT_MAX_CHARS, render_markdown, version_mismatch
+from bot.sarif import sarif_json
 from bot.stats import load_stats
 
 DEFAULT_BASES = ("origin/HEAD", "origin/main", "main", "origin/master", "master")
 DEFAULT_FAIL_ON = Risk.high
+FORMATS = ("markdown", "json", "sarif")
 
 
 class ReviewOptions(Model):
@@ -58,6 +61,9 @@ class ReviewOptions(Model):
     python: str | None = Field(None, description="The project's interpreter for the collector.")
     database_url: str | None = None
     pg_version: int | None = None
+    pg_bin: Path | None = Field(
+        None, description="PostgreSQL server binaries for the embedded cluster (bot.pgbin)."
+    )
     fail_on: Risk | None = Field(
         None, description=f"Default: the config's, else {DEFAULT_FAIL_ON}."
     )
@@ -77,7 +83,7 @@ class ReviewOptions(Model):
         default_factory=list,
         description="Files to copy from the checkout into the head's worktree (untracked ones).",
     )
-    format: Literal["markdown", "json"] = "markdown"
+    format: Literal["markdown", "json", "sarif"] = "markdown"
     output: Path | None = None
     max_chars: int = Field(
         DEFAULT_MAX_CHARS, description="Markdown longer than this is shortened; 0: no limit."
@@ -168,6 +174,9 @@ def _collect(
     present = [f for f in files if f.change != ChangeKind.deleted]
     if not present:
         return []
+    binaries = None
+    if not options.database_url:
+        binaries = choose_binaries(options.pg_bin, options.pg_version or config.pg_version)
     output = collect(
         project,
         present,
@@ -177,7 +186,10 @@ def _collect(
         trace=options.trace,
         cache_dir=options.cache_dir,
         base_sources=base_sources(options.repo, report.merge_base, present),
+        pg_bin=binaries.bin_dir if binaries else None,
     )
+    if binaries is not None and output.backend == "postgresql":
+        report.server_binaries = f"{binaries.bin_dir} ({binaries.source})"
     report.backend = output.backend
     report.django_version = output.django_version
     report.server_version_num = output.server_version_num
@@ -394,6 +406,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pg-version", type=int, help="PostgreSQL major version the static rules assume"
     )
+    add_pg_bin_argument(parser)
     parser.add_argument("--table-stats", help="table statistics file (JSON or CSV)")
     parser.add_argument("--stats-database-url", help="read-only URL to read table statistics from")
     add_policy_arguments(parser)
@@ -420,7 +433,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "repository, e.g. a git-ignored local_settings.py) from the checkout into the head's "
         "temporary worktree",
     )
-    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="markdown",
+        help="markdown (the review comment), json (the report) or sarif (SARIF 2.1.0, for "
+        "GitHub code scanning)",
+    )
     parser.add_argument("--output", type=Path, help="write the review here instead of stdout")
     parser.add_argument(
         "--fail-on",
@@ -479,6 +498,8 @@ def emit(report: Report, options: ReviewOptions) -> int:
     limit = options.max_chars or None
     if options.format == "json":
         text = report.model_dump_json(indent=2) + "\n"
+    elif options.format == "sarif":
+        text = sarif_json(report)
     else:
         try:
             text = render_markdown(report, template_dir=options.template_dir, max_chars=limit)
@@ -492,6 +513,9 @@ def emit(report: Report, options: ReviewOptions) -> int:
         options.output.parent.mkdir(parents=True, exist_ok=True)
         options.output.write_text(text, encoding="utf-8")
         print(f"migration-review: {headline(report)}: {options.output}", file=sys.stderr)
+    mismatch = version_mismatch(report)
+    if mismatch:
+        print(f"migration-review: warning: {mismatch}", file=sys.stderr)
     for error in report.errors + [m.error for m in report.migrations if m.error]:
         print(f"migration-review: {error.stage} error: {format_error(error)}", file=sys.stderr)
     return EXIT_CODES[report.decision]

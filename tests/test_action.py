@@ -39,6 +39,7 @@ SAMPLE_INPUTS = {
     "fail-on": "medium",
     "mode": "analyze",
     "report-path": "out/review.json",
+    "sarif-path": "out/review.sarif",
     "config": "ci/migration-review.toml",
     "template-dir": "ci/templates",
     "table-stats": "ci/table-stats.json",

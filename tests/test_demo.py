@@ -91,4 +91,4 @@ def test_demo_without_fixtures_is_a_clear_error(tmp_path: Path, missing: str) ->
     shutil.rmtree(fixtures / missing)
     with pytest.raises(ReviewError, match="the demo project is missing") as caught:
         build_repository(tmp_path / "repo", fixtures)
-    assert "pip install -e ." in (caught.value.error.hint or "")
+    assert "reinstall django-migration-review" in (caught.value.error.hint or "")

@@ -415,13 +415,22 @@ def test_analyze_mode_needs_no_token_and_writes_the_report_for_the_comment_half(
     repo, base, head = demo_repo
     runner.monkeypatch.delenv("INPUT_GITHUB-TOKEN")
     runner.event("pull_request", pull_request_payload(head_repo="eve/shop", base=base, head=head))
-    runner.inputs(mode="analyze", working_directory=str(repo), report_path="out/report.json")
+    runner.inputs(
+        mode="analyze",
+        working_directory=str(repo),
+        report_path="out/report.json",
+        sarif_path="out/review.sarif",
+    )
 
     code = runner.run()
 
     assert fake.requests == []
     report = Report.model_validate_json((tmp_path / "out" / "report.json").read_text())
     assert (report.pull_request, report.base_sha, report.head_sha) == (PR, base, head)
+    sarif = json.loads((tmp_path / "out" / "review.sarif").read_text())
+    results = sarif["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == [f.rule for f in report.findings]
+    assert sarif["runs"][0]["versionControlProvenance"][0]["revisionId"] == head
     assert code == {"pass": 0, "fail": 1, "error": 2}[report.decision]
     assert runner.outputs()["report-path"] == "out/report.json"
 

