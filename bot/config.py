@@ -36,6 +36,10 @@ class Config(Model):
     deploy: Deploy | None = None
     small_table_seconds: float | None = Field(None, alias="small-table-seconds", ge=0)
     ignore: list[IgnoreEntry] = Field(default_factory=list)
+    rules: dict[str, Risk] = Field(
+        default_factory=dict,
+        description="Risk per rule id for this project, e.g. MR-DROP-INDEX = \"medium\".",
+    )
 
 
 def find_config(project_dir: Path) -> Path | None:
@@ -79,8 +83,9 @@ def load_config(path: Path, *, display: str | None = None) -> Config:
             file=name,
             hint=(
                 "keys are fail-on, settings, pg-version, table-stats, deploy (rolling or "
-                "downtime), small-table-seconds, template-dir and [[ignore]] "
-                "tables with rule, migration and a non-empty reason (see docs/configuration.md)"
+                "downtime), small-table-seconds, template-dir, [rules] (rule id = \"low\", "
+                "\"medium\", ...) and [[ignore]] tables with rule, migration and a non-empty "
+                "reason (see docs/configuration.md)"
             ),
         ) from exc
     for entry in config.ignore:

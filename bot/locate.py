@@ -16,6 +16,12 @@ def operation_lines(path: Path) -> tuple[int, list[int]]:
     A file that does not parse, or builds its operations some other way, gives line 1 and no
     operation lines: the annotation then lands at the top of the file, which is still the file.
     """
+    class_line, spans = operation_spans(path)
+    return class_line, [first for first, _ in spans]
+
+
+def operation_spans(path: Path) -> tuple[int, list[tuple[int, int]]]:
+    """``operation_lines`` with the last line of each operation too: (first, last) each."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
@@ -28,7 +34,9 @@ def operation_lines(path: Path) -> tuple[int, list[int]]:
                     and _assigns(statement, "operations")
                     and isinstance(statement.value, ast.List | ast.Tuple)
                 ):
-                    return node.lineno, [element.lineno for element in statement.value.elts]
+                    elements = statement.value.elts
+                    spans = [(e.lineno, e.end_lineno or e.lineno) for e in elements]
+                    return node.lineno, spans
             return node.lineno, []
     return 1, []
 

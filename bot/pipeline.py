@@ -25,7 +25,15 @@ from bot.consolidate import DEFAULT_SMALL_TABLE_SECONDS, consolidate
 from bot.diff import diff_migrations, git, head_tree, resolve, toplevel, untracked_cause
 from bot.errors import EXIT_CODES, ReviewError, format_error
 from bot.estimate import estimate_migration
-from bot.ignores import Ignore, apply_ignores, config_ignores, effective_risk, inline_ignores
+from bot.ignores import (
+    Ignore,
+    apply_ignores,
+    apply_risk_overrides,
+    config_ignores,
+    config_risk_overrides,
+    effective_risk,
+    inline_ignores,
+)
 from bot.locate import operation_lines
 from bot.models import (
     ChangeKind,
@@ -132,6 +140,7 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
             pg_version=report.pg_version or DEFAULT_PG_VERSION,
             server_version=report.server_version,
         )
+        overrides = config_risk_overrides(config, source=config_name) if config_name else {}
         # What earlier migrations of this review built, for the later ones, per database alias.
         schemas: dict[str, Schema] = {}
         for collected in migrations:
@@ -143,6 +152,7 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
                     own = inline_ignores(tree / migration.file, display=migration.file)
                 except ReviewError as exc:
                     report.errors.append(exc.error)
+            apply_risk_overrides(migration, overrides, source=config_name or "")
             apply_ignores(migration, own + ignores)
             if migration.change != ChangeKind.deleted:
                 place_findings(migration, tree / migration.file)

@@ -8,7 +8,14 @@ import pytest
 
 from bot.config import find_config, load_config
 from bot.errors import ReviewError
-from bot.ignores import apply_ignores, config_ignores, effective_risk, inline_ignores
+from bot.ignores import (
+    apply_ignores,
+    apply_risk_overrides,
+    config_ignores,
+    config_risk_overrides,
+    effective_risk,
+    inline_ignores,
+)
 from bot.models import (
     ChangeKind,
     Finding,
@@ -56,23 +63,86 @@ def write(path: Path, text: str) -> Path:
 def test_inline_ignore_with_reason_is_read(tmp_path: Path) -> None:
     file = write(
         tmp_path / "0004_due_index.py",
-        "operations = [\n"
-        "    # migration-review: ignore MR-LOCK-INDEX -- loans table holds 40 rows\n"
-        "    AddIndex(),\n"
-        "]\n",
+        "class Migration(migrations.Migration):\n"
+        "    operations = [\n"
+        "        # migration-review: ignore MR-LOCK-INDEX -- loans table holds 40 rows\n"
+        "        AddIndex(),\n"
+        "    ]\n",
     )
     [ignore] = inline_ignores(file, display="lending/migrations/0004_due_index.py")
-    assert (ignore.rule, ignore.reason, ignore.source) == (
+    assert (ignore.rule, ignore.reason, ignore.source, ignore.operation) == (
         "MR-LOCK-INDEX",
         "loans table holds 40 rows",
         "inline",
+        0,
     )
+
+
+TWO_INDEXES = """\
+class Migration(migrations.Migration):
+    operations = [
+        migrations.AddIndex(
+            model_name="loan",  # migration-review: ignore MR-LOCK-INDEX -- 40 rows, {first}
+            index=models.Index(fields=["due"], name="due_idx"),
+        ),
+        # migration-review: ignore MR-NO-LOCK-TIMEOUT -- stacked, {second}
+        # migration-review: ignore MR-LOCK-INDEX -- members is small, {second}
+
+        migrations.AddIndex(model_name="member", index=models.Index(fields=["name"], name="n")),
+        # migration-review: ignore MR-LOCK-INDEX -- right above the third
+        migrations.AddIndex(model_name="book", index=models.Index(fields=["isbn"], name="i")),
+    ]
+"""
+
+
+def test_an_inline_ignore_covers_its_own_operation_only(tmp_path: Path) -> None:
+    """On a line of an operation, or directly above it (through stacked directives)."""
+    file = write(tmp_path / "m.py", TWO_INDEXES.format(first="first", second="second"))
+    with pytest.raises(ReviewError) as caught:
+        inline_ignores(file, display="m.py")
+    # The blank line detaches the stacked pair from the second AddIndex.
+    assert caught.value.error.file == "m.py:7"
+    assert "not on or directly above an operation" in caught.value.error.message
+    assert "ignore-file" in (caught.value.error.hint or "")
+    text = TWO_INDEXES.format(first="first", second="second").replace("\n\n", "\n")
+    ignores = inline_ignores(write(file, text), display="m.py")
+    assert [(i.rule, i.operation) for i in ignores] == [
+        ("MR-LOCK-INDEX", 0),
+        ("MR-NO-LOCK-TIMEOUT", 1),
+        ("MR-LOCK-INDEX", 1),
+        ("MR-LOCK-INDEX", 2),
+    ]
+    m = migration(finding(), finding(), finding(), finding("MR-NONATOMIC-DDL"))
+    for operation, f in enumerate(m.findings[:3]):
+        f.operation = operation
+    m.findings[1].rule = "MR-DROP-INDEX"  # no ignore names it on operation 1
+    apply_ignores(m, ignores)
+    assert [f.ignored for f in m.findings] == [True, False, True, False]
+    assert m.findings[0].ignore_reason == "40 rows, first"
+
+
+def test_ignore_file_covers_every_operation_and_the_migration(tmp_path: Path) -> None:
+    file = write(
+        tmp_path / "m.py",
+        "# migration-review: ignore-file MR-LOCK-INDEX, MR-NONATOMIC-DDL -- a nightly job\n"
+        + TWO_INDEXES.format(first="x", second="y").replace("\n\n", "\n"),
+    )
+    ignores = inline_ignores(file, display="m.py")
+    assert [(i.rule, i.operation) for i in ignores][:2] == [
+        ("MR-LOCK-INDEX", None),
+        ("MR-NONATOMIC-DDL", None),
+    ]
+    m = migration(finding(), finding("MR-NONATOMIC-DDL"))
+    m.findings[0].operation = 1
+    apply_ignores(m, ignores[:2])
+    assert all(f.ignored for f in m.findings)
+    assert m.findings[0].ignore_reason == "a nightly job"
 
 
 def test_inline_ignore_of_several_rules(tmp_path: Path) -> None:
     file = write(
         tmp_path / "m.py",
-        "# migration-review: ignore MR-LOCK-INDEX,MR-NO-LOCK-TIMEOUT -- tiny table\n",
+        "# migration-review: ignore-file MR-LOCK-INDEX,MR-NO-LOCK-TIMEOUT -- tiny table\n",
     )
     ignores = inline_ignores(file, display="m.py")
     assert [(i.rule, i.reason) for i in ignores] == [
@@ -82,7 +152,7 @@ def test_inline_ignore_of_several_rules(tmp_path: Path) -> None:
 
 
 def test_unknown_rule_is_an_error_not_an_ignore_of_nothing(tmp_path: Path) -> None:
-    file = write(tmp_path / "m.py", "\n# migration-review: ignore MR-LOCK-INDX -- typo\n")
+    file = write(tmp_path / "m.py", "\n# migration-review: ignore-file MR-LOCK-INDX -- typo\n")
     with pytest.raises(ReviewError, match="unknown rule 'MR-LOCK-INDX'") as caught:
         inline_ignores(file, display="shop/migrations/0005_x.py")
     assert caught.value.error.file == "shop/migrations/0005_x.py:2"
@@ -160,7 +230,7 @@ def test_a_statement_risk_no_finding_explains_still_counts(tmp_path: Path) -> No
     m.statements[0].final = m.statements[0].final.model_copy(
         update={"risk": Risk.high, "rules": ["MR-LOCK-INDEX", "MR-UNEXPLAINED"]}
     )
-    file = write(tmp_path / "m.py", "# migration-review: ignore MR-LOCK-INDEX -- tiny\n")
+    file = write(tmp_path / "m.py", "# migration-review: ignore-file MR-LOCK-INDEX -- tiny\n")
     apply_ignores(m, inline_ignores(file, display="m.py"))
     assert m.findings[0].ignored
     assert effective_risk(m) == Risk.high
@@ -215,3 +285,43 @@ def test_bad_config_names_the_file_and_the_key(tmp_path: Path, text: str, expect
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ReviewError, match="does not exist"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_rules_table_sets_a_rules_risk(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path / "c.toml", '[rules]\nMR-LOCK-INDEX = "low"\nMR-DROP-INDEX = "high"\n')
+    )
+    overrides = config_risk_overrides(config, source=".migration-review.toml")
+    assert overrides == {"MR-LOCK-INDEX": Risk.low, "MR-DROP-INDEX": Risk.high}
+    lowered = migration(finding("MR-LOCK-INDEX", Risk.high))
+    apply_risk_overrides(lowered, overrides, source=".migration-review.toml")
+    [f] = lowered.findings
+    assert (f.risk, f.risk_default, f.risk_source) == (
+        Risk.low,
+        Risk.high,
+        ".migration-review.toml",
+    )
+    assert effective_risk(lowered) == Risk.low and lowered.risk == Risk.high
+    raised = migration(finding("MR-DROP-INDEX", Risk.low))
+    apply_risk_overrides(raised, overrides, source="c")
+    assert effective_risk(raised) == Risk.high
+    untouched = migration(finding("MR-DML", Risk.low))
+    apply_risk_overrides(untouched, overrides, source="c")
+    assert untouched.findings[0].risk_default is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[rules]\nMR-LOCK-INDX = "low"\n', "unknown rule 'MR-LOCK-INDX' in [rules]"),
+        ('[rules]\nMR-LOCK-INDEX = "mediun"\n', "rules.MR-LOCK-INDEX"),
+    ],
+)
+def test_a_bad_rules_table_names_the_file_and_the_rule(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path / ".migration-review.toml", text)
+    with pytest.raises(ReviewError) as caught:
+        config_risk_overrides(load_config(path), source=str(path))
+    assert expected in caught.value.error.message
+    assert caught.value.error.file == str(path)
