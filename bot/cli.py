@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("bot.pipeline", "Review the migrations changed between two git revisions."),
     "check-sql": ("bot.checksql", "Classify the statements of raw SQL files."),
     "demo": ("bot.demo", "Review the bundled demo project on a throwaway PostgreSQL."),
+    "pre-commit": (
+        "bot.precommit",
+        "Review the migrations the staged changes add, against the upstream branch.",
+    ),
     "github": ("bot.github.action", "Run as the GitHub Action: review and publish to the PR."),
     "stats-query": ("bot.stats", "Print the catalog query that produces a table-stats file."),
     "schema": ("bot.cli", "Print the JSON Schema of the report."),

@@ -1,0 +1,99 @@
+"""The pre-commit hook: ``pre-commit try-repo`` on a repository with a risky staged migration,
+and ``migration-review pre-commit`` itself on staged changes against the upstream branch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from bot.cli import main
+from bot.demo import FIXTURES
+from tests.conftest import ROOT
+
+IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+RISKY = "shop/migrations/0005_order_status_index.py"
+SAFE = "shop/migrations/0006_product_sku_index.py"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *IDENTITY, *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """Readable by the postgres user the embedded server runs as when the tests run as root."""
+    folder = Path(tempfile.mkdtemp(prefix="mr-test-precommit-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def staged_repo(folder: Path, *migrations: str) -> Path:
+    """The demo's base on main; a feature branch tracking it, with ``migrations`` staged only."""
+    repo = folder / "project"
+    shutil.copytree(FIXTURES / "base", repo, ignore=shutil.ignore_patterns("__pycache__"))
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--no-verify", "-m", "base")
+    git(repo, "checkout", "--quiet", "-b", "feature", "--track", "main")
+    for name in migrations:
+        shutil.copy(FIXTURES / "head" / name, repo / name)
+    git(repo, "add", "--all")
+    return repo
+
+
+def test_the_hook_is_declared_for_pre_commit() -> None:
+    [hook] = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "migration-review"
+    assert hook["entry"] == "migration-review pre-commit"
+    assert hook["language"] == "python" and hook["pass_filenames"] is False
+
+
+def test_pre_commit_try_repo_fails_on_a_risky_staged_migration(open_tmp: Path) -> None:
+    repo = staged_repo(open_tmp, RISKY)
+    home = open_tmp / "pre-commit-home"
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "migration-review",
+         "--verbose", "--color", "never"],
+        cwd=repo, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PRE_COMMIT_HOME": str(home), "TMPDIR": str(open_tmp)},
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "migration review" in out and "Failed" in out
+    assert "- exit code: 1" in out
+    assert "shop.0005_order_status_index" in out
+    assert "**❌ Fails the check:**" in out
+    assert git(repo, "status", "--porcelain") == f"A  {RISKY}"  # nothing committed or changed
+
+
+def test_pre_commit_command_reviews_the_staged_changes_against_the_upstream(
+    open_tmp: Path, capsys: pytest.CaptureFixture[str], pg_bin: Path
+) -> None:
+    repo = staged_repo(open_tmp, RISKY)
+    head_before = git(repo, "rev-parse", "HEAD")
+    code = main(["pre-commit", "--repo", str(repo), "--python", sys.executable, "--format", "json"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert '"shop.0005_order_status_index"' not in out  # labels are app_label + name fields
+    assert '"name": "0005_order_status_index"' in out
+    assert f'"base_sha": "{head_before}"' in out  # main, the upstream, is where HEAD is
+    assert git(repo, "rev-parse", "HEAD") == head_before
+    assert git(repo, "status", "--porcelain") == f"A  {RISKY}"
+
+    git(repo, "rm", "--cached", "--quiet", RISKY)
+    (repo / RISKY).unlink()
+    shutil.copy(FIXTURES / "head" / SAFE, repo / SAFE)
+    git(repo, "add", SAFE)
+    assert main(["pre-commit", "--repo", str(repo), "--python", sys.executable]) == 0
+    assert "**✅ Passes the check:**" in capsys.readouterr().out
