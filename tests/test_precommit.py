@@ -16,11 +16,18 @@ from ruamel.yaml import YAML
 
 from bot.cli import main
 from bot.demo import FIXTURES
+from bot.models import Report
 from tests.conftest import ROOT
 
 IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-RISKY = "shop/migrations/0005_order_status_index.py"
-SAFE = "shop/migrations/0006_product_sku_index.py"
+SAFE = "shop/migrations/0002_order_paid_at.py"  # a nullable column: low
+RISKY = (  # 0005 builds an index without CONCURRENTLY: high
+    SAFE,
+    "shop/migrations/0003_order_status.py",
+    "shop/migrations/0004_customer_phone.py",
+    "shop/migrations/0005_order_status_index.py",
+)
+STAGED = "".join(f"A  {name}\n" for name in RISKY).strip()
 
 
 def git(repo: Path, *args: str) -> str:
@@ -60,7 +67,7 @@ def test_the_hook_is_declared_for_pre_commit() -> None:
 
 
 def test_pre_commit_try_repo_fails_on_a_risky_staged_migration(open_tmp: Path) -> None:
-    repo = staged_repo(open_tmp, RISKY)
+    repo = staged_repo(open_tmp, *RISKY)
     home = open_tmp / "pre-commit-home"
     done = subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "migration-review",
@@ -74,26 +81,25 @@ def test_pre_commit_try_repo_fails_on_a_risky_staged_migration(open_tmp: Path) -
     assert "- exit code: 1" in out
     assert "shop.0005_order_status_index" in out
     assert "**❌ Fails the check:**" in out
-    assert git(repo, "status", "--porcelain") == f"A  {RISKY}"  # nothing committed or changed
+    assert git(repo, "status", "--porcelain") == STAGED  # nothing committed or changed
 
 
 def test_pre_commit_command_reviews_the_staged_changes_against_the_upstream(
     open_tmp: Path, capsys: pytest.CaptureFixture[str], pg_bin: Path
 ) -> None:
-    repo = staged_repo(open_tmp, RISKY)
+    repo = staged_repo(open_tmp, *RISKY)
     head_before = git(repo, "rev-parse", "HEAD")
     code = main(["pre-commit", "--repo", str(repo), "--python", sys.executable, "--format", "json"])
-    out = capsys.readouterr().out
-    assert code == 1
-    assert '"shop.0005_order_status_index"' not in out  # labels are app_label + name fields
-    assert '"name": "0005_order_status_index"' in out
-    assert f'"base_sha": "{head_before}"' in out  # main, the upstream, is where HEAD is
+    report = Report.model_validate_json(capsys.readouterr().out)
+    assert code == 1 and report.decision == "fail"
+    assert {m.file for m in report.migrations} == set(RISKY)
+    assert report.base_sha == report.merge_base == head_before  # main, the upstream
+    assert report.head_sha != head_before
     assert git(repo, "rev-parse", "HEAD") == head_before
-    assert git(repo, "status", "--porcelain") == f"A  {RISKY}"
+    assert git(repo, "status", "--porcelain") == STAGED
 
-    git(repo, "rm", "--cached", "--quiet", RISKY)
-    (repo / RISKY).unlink()
-    shutil.copy(FIXTURES / "head" / SAFE, repo / SAFE)
-    git(repo, "add", SAFE)
+    for name in RISKY[1:]:
+        git(repo, "rm", "--cached", "--quiet", name)
+        (repo / name).unlink()
     assert main(["pre-commit", "--repo", str(repo), "--python", sys.executable]) == 0
     assert "**✅ Passes the check:**" in capsys.readouterr().out
