@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
     dependencies = [('shop', '0008_remove_customer_fax')]
 
     operations = [
-{ADD_FIELDS}        # migration-review: ignore MR-NO-LOCK-TIMEOUT -- {IGNORE_REASON}
+{ADD_FIELDS}        # migration-review: ignore-file MR-NO-LOCK-TIMEOUT -- {IGNORE_REASON}
         migrations.RunSQL({SQL!r}, migrations.RunSQL.noop),
     ]
 """
