@@ -6,6 +6,12 @@ the bot needs at another version (or the reverse); inside the action's container
 therefore gets a virtual environment of its own, made at run time, and only the collector
 process runs in it. The bot passes that environment's interpreter to ``bot.collect.collect``.
 
+The environment is made and filled by uv, with its cache in ``<cache-dir>/uv`` when the action's
+``cache-dir`` is kept between runs (README's ``actions/cache`` step keeps it with the base-state
+snapshots): a run whose requirements did not change installs from the cache. ``uv venv --seed``
+puts pip in the environment too, for an ``install-command`` that calls it; ``uv`` itself is on
+PATH there and uses the same cache.
+
 Installing requirements runs the pull request's code (a ``setup.py``, a build backend, a package
 the PR adds), so it runs with the same stripped environment as the collector: no token.
 """
@@ -38,28 +44,38 @@ HINT = (
     "project's requirements (it runs with the project's virtual environment first on PATH)."
 )
 TAIL_LINES = 60
+ERROR_STARTS = ("ERROR:", "error:", "  \N{MULTIPLICATION SIGN} ")
+"""How pip's and uv's error lines begin."""
+UV_CACHE = "uv"
+"""uv's cache, under the cache folder shared with the base-state snapshots."""
 
 
 @contextmanager
-def project_python(workdir: Path, install_command: str | None) -> Iterator[str]:
+def project_python(
+    workdir: Path, install_command: str | None, *, cache_dir: Path | None = None
+) -> Iterator[str]:
     """``prepare_project_python`` in a temporary folder, removed on every way out."""
     venv = Path(tempfile.mkdtemp(prefix="mr-project-env-"))
     try:
-        yield prepare_project_python(workdir, install_command, venv_dir=venv)
+        yield prepare_project_python(workdir, install_command, venv_dir=venv, cache_dir=cache_dir)
     finally:
         shutil.rmtree(venv, ignore_errors=True)
 
 
-def prepare_project_python(workdir: Path, install_command: str | None, *, venv_dir: Path) -> str:
+def prepare_project_python(
+    workdir: Path, install_command: str | None, *, venv_dir: Path, cache_dir: Path | None = None
+) -> str:
     """Make a virtual environment for the project in ``venv_dir`` and return its interpreter.
 
     ``install_command`` is a shell command run in ``workdir`` with the environment's ``bin``
     first on PATH; when it is empty, ``requirements.txt`` or an installable ``pyproject.toml``
     is detected. Django and a PostgreSQL driver are added when the requirements lack them.
+    uv's cache is ``<cache_dir>/uv`` (none without a cache folder).
     """
     venv = Path(venv_dir)
-    python = create_venv(venv)
-    env = install_env(venv)
+    uv = uv_binary()
+    env = install_env(venv, uv, cache_dir)
+    python = create_venv(venv, uv, env)
     if install_command and install_command.strip():
         _run(
             ["/bin/sh", "-c", install_command],
@@ -73,36 +89,54 @@ def prepare_project_python(workdir: Path, install_command: str | None, *, venv_d
         if detected is not None:
             pip_args, file = detected
             _run(
-                [python, "-m", "pip", "install", *pip_args],
+                [uv, "pip", "install", "--python", python, *pip_args],
                 workdir,
                 env,
-                what=f"`pip install {shlex.join(pip_args)}`",
+                what=f"`uv pip install {shlex.join(pip_args)}`",
                 file=file,
             )
     missing = missing_collector_needs(python, env)
     if missing:
         _run(
-            [python, "-m", "pip", "install", *missing],
+            [uv, "pip", "install", "--python", python, *missing],
             workdir,
             env,
-            what=f"`pip install {shlex.join(missing)}` (the collector needs them)",
+            what=f"`uv pip install {shlex.join(missing)}` (the collector needs them)",
             file=None,
         )
     return python
 
 
-def create_venv(venv: Path) -> str:
-    """An isolated environment with pip, from the base interpreter even when run from a venv."""
+def uv_binary() -> str:
+    """uv, from the ``uv`` package the action's image installs (the ``action`` extra)."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        found = shutil.which("uv")
+        if found:
+            return found
+        raise ReviewError(
+            "uv is not installed: it builds the reviewed project's virtual environment",
+            stage="collect",
+            hint="pip install 'django-migration-review[action]' (or put uv on PATH)",
+        ) from None
+    return find_uv_bin()
+
+
+def create_venv(venv: Path, uv: str, env: dict[str, str]) -> str:
+    """An isolated environment with pip (seeded), from the interpreter running the bot."""
     result = subprocess.run(
-        [sys.executable, "-m", "venv", "--clear", str(venv)],
+        [uv, "venv", "--seed", "--quiet", "--allow-existing",
+         "--python", sys.executable, str(venv)],
         capture_output=True,
         text=True,
-    )
+        env=env,
+    )  # fmt: skip
     if result.returncode != 0:
         raise ReviewError(
             f"could not create the project's virtual environment in {venv}",
             stage="collect",
-            hint="Python's venv module with ensurepip is required (Debian: python3-venv).",
+            hint="uv could not make a virtual environment with this Python; see the detail",
             detail=_tail(result.stdout + result.stderr),
         )
     return str(venv / "bin" / "python")
@@ -156,8 +190,8 @@ def missing_collector_needs(python: str, env: dict[str, str]) -> list[str]:
     return [req for names, req in COLLECTOR_NEEDS.values() if not found.intersection(names)]
 
 
-def install_env(venv: Path) -> dict[str, str]:
-    """The environment for installing: the venv first on PATH, and no secrets.
+def install_env(venv: Path, uv: str, cache_dir: Path | None = None) -> dict[str, str]:
+    """The environment for installing: the venv first on PATH, uv next, and no secrets.
 
     The requirements are the pull request's code: they get the collector's environment, which
     holds no token under any name, and none of the action's ``INPUT_*`` variables either.
@@ -170,8 +204,13 @@ def install_env(venv: Path) -> dict[str, str]:
         and name not in {"PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV"}
     }
     env["VIRTUAL_ENV"] = str(venv)
-    env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", os.defpath)])
+    env["PATH"] = os.pathsep.join(
+        [str(venv / "bin"), str(Path(uv).parent), env.get("PATH", os.defpath)]
+    )
     env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    if cache_dir is not None:
+        env["UV_CACHE_DIR"] = str(Path(cache_dir).resolve() / UV_CACHE)
+        env["UV_LINK_MODE"] = "copy"  # the cache and the venv are on different file systems
     return env
 
 
@@ -190,7 +229,7 @@ def _run(
     )
     if result.returncode != 0:
         tail = _tail(result.stdout)
-        errors = [line for line in tail.splitlines() if line.startswith("ERROR:")]
+        errors = [line for line in tail.splitlines() if line.startswith(ERROR_STARTS)]
         shown = "\n".join(errors or tail.splitlines()[-10:])
         raise ReviewError(
             f"{what} failed with exit code {result.returncode}:\n{shown}",

@@ -107,6 +107,27 @@ def test_install_command_runs_in_the_venv_without_the_token(
     assert "GITHUB_TOKEN" not in env
 
 
+def test_a_kept_cache_dir_installs_the_next_run_from_uvs_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    write_package(project / "libs" / "tinydep", "tinydep", ["sqlparse>=0.5"])
+    requirements = "Django>=5.2\npsycopg[binary]>=3.1.8\n./libs/tinydep\n"
+    (project / "requirements.txt").write_text(requirements)
+    cache = tmp_path / "cache"
+    prepare_project_python(project, None, venv_dir=tmp_path / "first", cache_dir=cache)
+    assert any((cache / "uv").iterdir())
+
+    monkeypatch.setenv("UV_OFFLINE", "1")  # the index is out of reach: only the cache can serve
+    python = prepare_project_python(project, None, venv_dir=tmp_path / "second", cache_dir=cache)
+    assert importable(python, "tinydep", "django", "psycopg", "sqlparse") == dict.fromkeys(
+        ["tinydep", "django", "psycopg", "sqlparse"], True
+    )
+    empty = tmp_path / "empty-cache"
+    with pytest.raises(ReviewError):  # the same, offline, without the cache: nothing to install
+        prepare_project_python(project, None, venv_dir=tmp_path / "third", cache_dir=empty)
+
+
 def test_failed_requirements_name_the_file_and_show_pip_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -121,8 +142,8 @@ def test_failed_requirements_name_the_file_and_show_pip_error(
     error = caught.value.error
     assert error.stage == "collect"
     assert error.file == "requirements.txt"
-    assert "pip install -r requirements.txt" in error.message
-    assert "ERROR:" in error.message and "not-there" in error.message
+    assert "uv pip install -r requirements.txt" in error.message
+    assert "error:" in error.message and "not-there" in error.message
     assert "install-command" in (error.hint or "")
     assert "not-there" in (error.detail or "")
 
