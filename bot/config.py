@@ -38,7 +38,7 @@ class Config(Model):
     ignore: list[IgnoreEntry] = Field(default_factory=list)
     rules: dict[str, Risk] = Field(
         default_factory=dict,
-        description="Risk per rule id for this project, e.g. MR-DROP-INDEX = \"medium\".",
+        description='Risk per rule id for this project, e.g. MR-DROP-INDEX = "medium".',
     )
 
 

@@ -71,8 +71,7 @@ def choose_binaries(
         found = inspect(Path(pg_bin), "--pg-bin")
         if found is None:
             raise ReviewError(
-                f"{pg_bin} does not hold the PostgreSQL server binaries "
-                f"({', '.join(PROGRAMS)})",
+                f"{pg_bin} does not hold the PostgreSQL server binaries ({', '.join(PROGRAMS)})",
                 stage="collect",
                 file=str(pg_bin),
                 hint="pass --pg-bin the bin folder of a PostgreSQL installation, e.g. "

@@ -115,9 +115,7 @@ def result(finding: Finding, fail_on: Risk, rule_index: int | None) -> dict[str,
     if rule_index is not None:
         entry["ruleIndex"] = rule_index
     if finding.file:
-        physical: dict[str, Any] = {
-            "artifactLocation": {"uri": finding.file, "uriBaseId": SRCROOT}
-        }
+        physical: dict[str, Any] = {"artifactLocation": {"uri": finding.file, "uriBaseId": SRCROOT}}
         if finding.line:
             physical["region"] = {"startLine": finding.line}
         entry["locations"] = [{"physicalLocation": physical}]

@@ -77,8 +77,7 @@ def test_review_warns_when_traced_on_another_major(
     assert f"Locks verified on PostgreSQL {wheel.major}." in out
     assert f"rules for PostgreSQL {asked}" in out
     warning = (
-        f"traced on PostgreSQL {wheel.major}, but the rules assume PostgreSQL {asked} "
-        "(pg-version)"
+        f"traced on PostgreSQL {wheel.major}, but the rules assume PostgreSQL {asked} (pg-version)"
     )
     assert "> [!WARNING]" in out and warning in out
     assert f"migration-review: warning: the SQL was rendered and {warning}" in err

@@ -99,8 +99,11 @@ def test_an_acknowledged_finding_is_a_suppressed_result(
     assert len(suppressed) == 2 and len(suppressed) < len(results)
     assert {r["ruleId"] for r in suppressed.values()} == {"MR-LOCK-INDEX"}
     assert suppressed["shop/migrations/0005_order_status_index.py"]["suppressions"] == [
-        {"kind": "external", "status": "accepted", "justification": "orders are written by one "
-         "nightly job"}
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": "orders are written by one nightly job",
+        }
     ]
     inline = suppressed["lending/migrations/0004_loan_due_date_index.py"]["suppressions"][0]
     assert inline["kind"] == "inSource" and inline["justification"]
