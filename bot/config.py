@@ -83,8 +83,8 @@ def load_config(path: Path, *, display: str | None = None) -> Config:
             file=name,
             hint=(
                 "keys are fail-on, settings, pg-version, table-stats, deploy (rolling or "
-                "downtime), small-table-seconds, template-dir, [rules] (rule id = \"low\", "
-                "\"medium\", ...) and [[ignore]] tables with rule, migration and a non-empty "
+                'downtime), small-table-seconds, template-dir, [rules] (rule id = "low", '
+                '"medium", ...) and [[ignore]] tables with rule, migration and a non-empty '
                 "reason (see docs/configuration.md)"
             ),
         ) from exc

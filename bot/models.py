@@ -393,6 +393,7 @@ class Finding(Model):
     def rules(self) -> set[str]:
         """Every rule this finding answers for, its folded findings' included."""
         return {self.rule} | {rule for f in self.folded + self.members for rule in f.rules}
+
     risk_default: Risk | None = Field(
         None, description="The rule's own risk, when the config's [rules] table set another."
     )
