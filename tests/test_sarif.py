@@ -16,6 +16,7 @@ import pytest
 from bot.classify.rules import RULES
 from bot.cli import main
 from bot.demo import build_repository
+from bot.models import Report
 from bot.sarif import to_sarif
 
 
@@ -61,8 +62,7 @@ def test_sarif_validates_and_puts_each_result_on_its_operation(
     results = run["results"]
     assert {r["ruleId"] for r in results} == {r["id"] for r in rules}
     _, text = analyze(demo, pg_url, "--format", "json")
-    findings = json.loads(text)["migrations"]
-    expected = [(f["rule"], f["file"], f["line"]) for m in findings for f in m["findings"]]
+    expected = [(f.rule, f.file, f.line) for f in Report.model_validate_json(text).findings]
     seen = []
     for r in results:
         assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
@@ -111,7 +111,7 @@ def test_an_acknowledged_finding_is_a_suppressed_result(
 
 
 def test_a_run_that_could_not_look_is_not_successful(schema: dict) -> None:
-    from bot.models import Report, ToolError
+    from bot.models import ToolError
 
     report = Report(
         tool_version="0",

@@ -26,8 +26,9 @@ def test_a_rules_risk_set_in_the_config_counts_and_is_shown(tmp_path: Path, pg_u
     index = [f for f in migration.findings if f.rule == "MR-LOCK-INDEX"]
     assert index and all(f.risk == Risk.low and f.risk_default == Risk.high for f in index)
     assert all(f.risk_source == str(config) for f in index)
-    assert migration.risk == Risk.high  # what the statement does is still said
     assert effective_risk(migration) < Risk.high
+    statement = migration.statements[index[0].statement]
+    assert statement.final.risk == Risk.high  # what the statement does is still said
     text = render_markdown(report)
     assert f"low as set in `{config}` (the rule's default: high)" in text
-    assert "(high by the rules' defaults)" in text
+    assert "ShareLock on shop_order" in text
