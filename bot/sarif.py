@@ -1,7 +1,7 @@
 """The report as SARIF 2.1.0, for GitHub code scanning (``--format sarif``, ``sarif-path``).
 
 Each rule of the catalogue the review found is a ``reportingDescriptor`` with its id, title and
-the help of its ``docs/rules.md`` entry (why it hurts, the bad and the safer code); each finding
+its ``docs/rules.md`` entry as help (why it hurts, the bad and the safer code); each finding
 is a result at the line of the operation it is about. An acknowledged finding stays, with a
 suppression carrying the reason. Errors of the run are ``toolExecutionNotifications`` and make
 ``executionSuccessful`` false: code scanning must not show a run that could not look as clean.
@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from bot import __version__
+from bot.classify.docs import entry, generic
 from bot.classify.rules import RULES, Rule
 from bot.models import Finding, Report, Risk
 
@@ -76,8 +77,8 @@ def descriptor(rule: Rule, fail_on: Risk) -> dict[str, Any]:
         "id": rule.id,
         "name": "".join(part.capitalize() for part in rule.id.split("-")[1:]),
         "shortDescription": {"text": rule.title},
-        "fullDescription": {"text": rule.why},
-        "help": {"text": help_text(rule), "markdown": help_markdown(rule)},
+        "fullDescription": {"text": generic(rule.why)},
+        "help": {"text": help_text(rule), "markdown": entry(rule)},
         "helpUri": f"{RULES_DOC}#{anchor}",
         "defaultConfiguration": {"level": level(rule.risk, fail_on)},
         "properties": {
@@ -90,14 +91,9 @@ def descriptor(rule: Rule, fail_on: Risk) -> dict[str, Any]:
 
 
 def help_text(rule: Rule) -> str:
-    return f"{rule.title}\n\nWhy it hurts: {rule.why}\n\nSafer:\n{rule.safe.code}\n"
-
-
-def help_markdown(rule: Rule) -> str:
     return (
-        f"**{rule.title}**\n\nWhy it hurts: {rule.why}\n\n"
-        f"Bad:\n\n```{rule.bad.lang}\n{rule.bad.code}\n```\n\n"
-        f"Safer:\n\n```{rule.safe.lang}\n{rule.safe.code}\n```\n"
+        f"{rule.title}\n\n{generic(rule.message)}\n\nWhy it hurts: {generic(rule.why)}\n\n"
+        f"Safer:\n{rule.safe.code}\n"
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from bot.classify.docs import DOCS
 from bot.classify.rules import RULES
 from bot.cli import main
 from bot.demo import build_repository
@@ -57,7 +58,9 @@ def test_sarif_validates_and_puts_each_result_on_its_operation(
         catalogue = RULES[rule["id"]]
         assert rule["shortDescription"]["text"] == catalogue.title
         assert rule["helpUri"].endswith(f"docs/rules.md#{rule['id'].lower()}")
-        assert catalogue.safe.code in rule["help"]["markdown"]
+        assert f"## {rule['id']}\n" in rule["help"]["markdown"]  # its docs/rules.md section
+        assert rule["help"]["markdown"] in DOCS.read_text()
+        assert "{" not in rule["fullDescription"]["text"]  # placeholders shown as <table>
     assert run["invocations"][0]["executionSuccessful"] is True
     results = run["results"]
     assert {r["ruleId"] for r in results} == {r["id"] for r in rules}

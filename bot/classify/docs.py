@@ -26,9 +26,15 @@ def _placeholders(template: str) -> dict[str, str]:
     return {name: f"<{name}>" for name in names}
 
 
-def _entry(rule: Rule) -> str:
-    message = fill(rule.message, _placeholders(rule.message))
-    why = fill(rule.why, _placeholders(rule.why))
+def generic(template: str) -> str:
+    """A rule's text with its placeholders shown as ``<table>``, ``<column>``, ..."""
+    return fill(template, _placeholders(template))
+
+
+def entry(rule: Rule) -> str:
+    """The rule's section of docs/rules.md (also the help of its SARIF rule)."""
+    message = generic(rule.message)
+    why = generic(rule.why)
     return "\n".join(
         [
             f"## {rule.id}",
@@ -86,7 +92,7 @@ def render() -> str:
                 "|---|---|---|",
                 *rows,
                 "",
-                *(_entry(rule) for rule in RULES.values()),
+                *(entry(rule) for rule in RULES.values()),
             ]
         ).rstrip("\n")
         + "\n"
