@@ -470,6 +470,31 @@ def test_a_failing_install_command_is_an_error_review_and_never_sees_the_token(
     assert TOKEN not in capsys.readouterr().out
 
 
+def test_the_projects_venv_is_built_by_uv_with_its_cache_in_cache_dir(
+    runner: Runner, fake, demo_repo, pg_bin, tmp_path: Path
+) -> None:
+    repo, base, head = demo_repo
+    runner.monkeypatch.delenv("INPUT_GITHUB-TOKEN")
+    runner.event("pull_request", pull_request_payload(base=base, head=head))
+    cache = tmp_path / "cache"
+    seen = tmp_path / "install-env.txt"
+    runner.inputs(
+        mode="analyze",
+        working_directory=str(repo),
+        # pip is there too (seeded) for install commands that call it
+        install_command=f'env > {seen}; test -x "$VIRTUAL_ENV/bin/pip" && uv pip install Django',
+        cache_dir=str(cache),
+    )
+
+    code = runner.run()
+
+    report = Report.model_validate_json((tmp_path / "migration-review-report.json").read_text())
+    assert report.errors == [] and code == 1  # the demo fails at high: reviewed, not an error
+    env = dict(line.split("=", 1) for line in seen.read_text().splitlines() if "=" in line)
+    assert env["UV_CACHE_DIR"] == str(cache.resolve() / "uv")
+    assert (cache / "uv").is_dir() and any((cache / "uv").iterdir())
+
+
 def test_the_command_is_what_the_container_runs() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "github", "--help"], capture_output=True, text=True

@@ -290,7 +290,9 @@ def _project_python(settings: Settings) -> AbstractContextManager[str | None]:
         return nullcontext(None)
     from bot.project_env import project_python
 
-    return project_python(settings.working_directory, settings.install_command)
+    return project_python(
+        settings.working_directory, settings.install_command, cache_dir=settings.cache_dir
+    )
 
 
 def _error_report(
