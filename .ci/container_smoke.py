@@ -39,6 +39,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from bot.models import Report
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "container"
 CORPUS = ROOT / "tests" / "corpus"
@@ -189,6 +191,9 @@ def runner_inputs(token: str) -> dict[str, str]:
     spec = YAML(typ="safe").load((ROOT / "action.yml").read_text())
     inputs = {name: str(entry.get("default", "")) for name, entry in spec["inputs"].items()}
     check(inputs.pop("github-token") == "${{ github.token }}", "github-token's default changed")
+    # The runner gives a container action the workspace's path inside it (actions/runner#728).
+    workspace = "${{ github.workspace }}"
+    inputs = {k: v.replace(workspace, "/github/workspace") for k, v in inputs.items()}
     unevaluated = [name for name, value in inputs.items() if "${{" in value]
     check(not unevaluated, f"defaults with expressions this test cannot evaluate: {unevaluated}")
     return {**inputs, "github-token": token}
@@ -272,7 +277,7 @@ def verify(
     )
     check(outputs["decision"] == report["decision"], "decision output differs from the report")
     check(outputs["risk"] == report["risk"], "risk output differs from the report")
-    findings = [f for m in report["migrations"] for f in m["findings"] if not f["ignored"]]
+    findings = [f for f in Report.model_validate(report).findings if not f.ignored]
     check(outputs["findings"] == str(len(findings)), "findings output differs from the report")
 
     migrations = {m["app_label"] + "." + m["name"]: m for m in report["migrations"]}
@@ -352,8 +357,16 @@ def check_checkout_untouched(workspace: Path, report: Path) -> None:
         text=True,
         check=True,
     ).stdout.split("\n")
-    changed = [line for line in status if line and line[3:] != report.name]
+    cache = ".migration-review-cache/"  # cache-dir's default, kept by the README's actions/cache
+    changed = [
+        line
+        for line in status
+        if line and line[3:] != report.name and not line[3:].startswith(cache)
+    ]
     check(not changed, f"the review changed the checkout: {changed}")
+    for kept in ("snapshots", "uv"):
+        folder = workspace / cache / kept
+        check(folder.is_dir() and any(folder.iterdir()), f"nothing cached in {cache}{kept}")
     worktrees = subprocess.run(
         [*git, "worktree", "list", "--porcelain"], capture_output=True, text=True, check=True
     ).stdout

@@ -132,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
         write_report(report, settings.report_path)
     if settings.sarif_path is not None:
         write_sarif(report, settings.sarif_path)
+    if settings.cache_dir is not None:
+        give_to_workspace_owner(settings.cache_dir)
     found = annotations(report)
     for a in found:
         level = WORKFLOW_LEVEL[a.level]
@@ -171,6 +173,19 @@ def run(args: argparse.Namespace) -> int:
     where = f", review at {comment_url}" if comment_url else ""
     print(f"migration-review: {headline(report)}{where}")
     return code
+
+
+def give_to_workspace_owner(path: Path) -> None:
+    """The container runs as root; the runner, as the workspace's owner, must be able to cache,
+    clean and replace what the review leaves in the workspace (the cache-dir)."""
+    workspace = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
+    if os.geteuid() != 0 or not path.exists() or not path.resolve().is_relative_to(workspace):
+        return
+    owner = workspace.stat()
+    os.lchown(path, owner.st_uid, owner.st_gid)
+    for folder, folders, files in os.walk(path):  # symbolic links to folders are in folders
+        for name in folders + files:
+            os.lchown(os.path.join(folder, name), owner.st_uid, owner.st_gid)
 
 
 def _tell(notes: list[str], level: workflow.Level, alert: str, summary_path: str | None) -> None:
