@@ -90,19 +90,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+SERVER_USERS = ("postgres", "nobody")
+"""Whom the server runs as under root: the usual owner, else the user every system has (a
+container with only Python and git has no postgres user)."""
+
+
 def _unprivileged_user() -> pwd.struct_passwd | None:
     """The user to run the server as: PostgreSQL refuses to run as root."""
     if os.geteuid() != 0:
         return None
-    try:
-        return pwd.getpwnam("postgres")
-    except KeyError:
-        raise CollectorError(
-            "cannot start an embedded PostgreSQL as root, and there is no 'postgres' user "
-            "to run it as",
-            hint="create one (useradd --system postgres), run as a non-root user, "
-            "or pass --database-url",
-        ) from None
+    for name in SERVER_USERS:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise CollectorError(
+        "cannot start an embedded PostgreSQL as root, and there is no 'postgres' or 'nobody' "
+        "user to run it as",
+        hint="create one (useradd --system postgres), run as a non-root user, "
+        "or pass --database-url",
+    )
 
 
 class EmbeddedCluster:
