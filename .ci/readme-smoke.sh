@@ -10,8 +10,9 @@ shared="$root/../shared/container"
 context=$(mktemp -d /tmp/mr-readme-smoke.XXXXXX)
 trap 'rm -rf "$context"' EXIT
 cp "$root/.ci/readme/Dockerfile" "$context/"
-mkdir "$context/src"
-git -C "$root" archive --format=tar "${MR_README_REV:-HEAD}" | tar -x -C "$context/src"
+# README starts "from a clone of this repository": a clone it is.
+git clone --quiet --no-local --no-checkout "$root" "$context/src"
+git -C "$context/src" checkout --quiet --detach "$(git -C "$root" rev-parse "${MR_README_REV:-HEAD}")"
 started=$(date +%s)
 bash "$shared/build-image.sh" localhost/migration-review:readme "$context"
 echo "readme-smoke: README's commands passed without apt's PostgreSQL in $(( $(date +%s) - started )) s"
