@@ -7,7 +7,10 @@ MR_REQUIRE_SERVERS=1 and then the same situation is a failure, so CI always runs
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,13 @@ def mysql_url() -> str:
     if not _listening(parts.hostname or "127.0.0.1", parts.port or 3306):
         missing(f"no MySQL/MariaDB server at {parts.hostname}:{parts.port} (set MR_TEST_MYSQL_URL)")
     return MYSQL_URL
+
+
+@pytest.fixture
+def private_tmp() -> Iterator[Path]:
+    """A folder of the test's own, open like /tmp (a TMPDIR, a repository, a venv): when the
+    tests run as root, the embedded server runs as another user and must reach into it."""
+    folder = Path(tempfile.mkdtemp(prefix="mr-test-"))
+    folder.chmod(0o1777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

@@ -6,8 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +13,6 @@ import pytest
 from bot.models import Report
 from bot.render import COMMENT_MARKER
 from tests.test_pipeline import HEAD_MIGRATIONS
-
-
-@pytest.fixture
-def private_tmp() -> Iterator[Path]:
-    """A TMPDIR of the test's own, open like /tmp: the embedded server runs as another user."""
-    folder = Path(tempfile.mkdtemp(prefix="mr-test-demo-"))
-    folder.chmod(0o1777)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def demo(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:

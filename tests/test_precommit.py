@@ -7,8 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,15 +34,6 @@ def git(repo: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-@pytest.fixture
-def open_tmp() -> Iterator[Path]:
-    """Readable by the postgres user the embedded server runs as when the tests run as root."""
-    folder = Path(tempfile.mkdtemp(prefix="mr-test-precommit-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
 def staged_repo(folder: Path, *migrations: str) -> Path:
     """The demo's base on main; a feature branch tracking it, with ``migrations`` staged only."""
     repo = folder / "project"
@@ -66,14 +55,14 @@ def test_the_hook_is_declared_for_pre_commit() -> None:
     assert hook["language"] == "python" and hook["pass_filenames"] is False
 
 
-def test_pre_commit_try_repo_fails_on_a_risky_staged_migration(open_tmp: Path) -> None:
-    repo = staged_repo(open_tmp, *RISKY)
-    home = open_tmp / "pre-commit-home"
+def test_pre_commit_try_repo_fails_on_a_risky_staged_migration(private_tmp: Path) -> None:
+    repo = staged_repo(private_tmp, *RISKY)
+    home = private_tmp / "pre-commit-home"
     done = subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "migration-review",
          "--verbose", "--color", "never"],
         cwd=repo, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "PRE_COMMIT_HOME": str(home), "TMPDIR": str(open_tmp)},
+        env={**os.environ, "PRE_COMMIT_HOME": str(home), "TMPDIR": str(private_tmp)},
     )  # fmt: skip
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
@@ -85,9 +74,9 @@ def test_pre_commit_try_repo_fails_on_a_risky_staged_migration(open_tmp: Path) -
 
 
 def test_pre_commit_command_reviews_the_staged_changes_against_the_upstream(
-    open_tmp: Path, capsys: pytest.CaptureFixture[str], pg_bin: Path
+    private_tmp: Path, capsys: pytest.CaptureFixture[str], pg_bin: Path
 ) -> None:
-    repo = staged_repo(open_tmp, *RISKY)
+    repo = staged_repo(private_tmp, *RISKY)
     head_before = git(repo, "rev-parse", "HEAD")
     code = main(["pre-commit", "--repo", str(repo), "--python", sys.executable, "--format", "json"])
     report = Report.model_validate_json(capsys.readouterr().out)
