@@ -12,10 +12,12 @@ import sys
 import threading
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bot.collect import collect
 from bot.collector.mr_collector import cache as snapshot
+from bot.collector.mr_collector.cluster import EmbeddedCluster
 from bot.demo import build_repository
 from bot.models import ChangeKind, CollectorOutput, MigrationFile
 from bot.pipeline import ReviewOptions, review
@@ -80,7 +82,8 @@ def untimed(value: object) -> object:
 
 
 def snapshots(cache: Path) -> list[Path]:
-    return sorted(path for path in (cache / "snapshots").iterdir())
+    """The base-state snapshots (the embedded cluster's initdb folder aside)."""
+    return sorted(path.parent for path in (cache / "snapshots").glob(f"*/{snapshot.MANIFEST}"))
 
 
 def test_a_warm_run_restores_the_base_and_reviews_the_same(
@@ -213,7 +216,7 @@ def test_two_runs_at_once_share_a_folder(shop: Path, tmp_path: Path) -> None:
     assert reviewed(outputs[0]) == reviewed(outputs[1])
     # One snapshot, whole: nothing temporary left, the archive matches its digest.
     [saved] = snapshots(cache)
-    assert [path.name for path in (cache / "snapshots").iterdir()] == [saved.name]
+    assert not [path for path in (cache / "snapshots").rglob(".*")]
     warm = run(shop, CATALOG, cache)
     assert warm.base_state is not None and warm.base_state.cache == "hit"
 
@@ -279,3 +282,21 @@ def test_warm_and_cold_reviews_differ_only_in_the_footer_line(tmp_path: Path, pg
     assert f"<sub>base state restored from cache: {migrations} migrations (" in warm_text
     uncached = review(ReviewOptions(repo=repo, base=base, head=head, python=sys.executable))
     assert "; with `cache-dir` the next run restores it</sub>" in render_markdown(uncached)
+
+
+def test_the_embedded_cluster_starts_from_the_kept_initdb_folder(
+    tmp_path: Path, pg_bin: Path
+) -> None:
+    seed = snapshot.ClusterSeed(tmp_path / "cache", pg_bin)
+    with EmbeddedCluster(pg_bin, seed) as first:
+        assert not first.seeded
+    assert seed.archive.is_file()
+    with EmbeddedCluster(pg_bin, seed) as second, psycopg.connect(second.url) as connection:
+        assert second.seeded
+        assert connection.execute("SELECT 1").fetchone() == (1,)
+    # A damaged copy is not used: initdb runs, and a sound copy replaces it.
+    seed.archive.write_bytes(seed.archive.read_bytes()[:-4096])
+    with EmbeddedCluster(pg_bin, seed) as third:
+        assert not third.seeded
+    with EmbeddedCluster(pg_bin, seed) as fourth:
+        assert fourth.seeded

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import mysql, probe, sqlite, trace
+from .cluster import Seed
 from .cluster import scratch as postgresql_scratch
 from .errors import CollectorError
 
@@ -68,7 +69,9 @@ def check_url(vendor: str, engine: str, url: str | None, settings_file: str | No
 
 
 @contextmanager
-def scratch(vendor: str, url: str | None, bin_dir: str | None) -> Iterator[tuple[str, str]]:
+def scratch(
+    vendor: str, url: str | None, bin_dir: str | None, seed: Seed | None = None
+) -> Iterator[tuple[str, str]]:
     """A scratch database for ``vendor``: (URL, where the SQL was rendered, for the report)."""
     if vendor == "mysql":
         assert url is not None
@@ -81,7 +84,7 @@ def scratch(vendor: str, url: str | None, bin_dir: str | None) -> Iterator[tuple
         with sqlite.ScratchFile() as scratch_file:
             yield scratch_file.url, f"temporary SQLite file {scratch_file.path}"
     else:
-        with postgresql_scratch(url, bin_dir) as found:
+        with postgresql_scratch(url, bin_dir, seed) as found:
             yield found
 
 

@@ -424,5 +424,73 @@ def open_cache(
     return BaseCache(store, archiver), []
 
 
+class ClusterSeed:
+    """The embedded cluster's data folder straight after ``initdb``, kept in the cache folder.
+
+    Unpacking it is faster than running ``initdb`` again. It belongs to the server binaries and
+    the user that made it (both in its folder's name), and its digest is checked before use;
+    anything wrong and ``initdb`` runs as usual.
+    """
+
+    def __init__(self, cache_dir: Path, bin_dir: Path) -> None:
+        postgres = (bin_dir / "postgres").stat()
+        identity = [FORMAT, str(bin_dir.resolve()), postgres.st_size, postgres.st_mtime_ns]
+        identity.append(os.geteuid())
+        key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+        self.folder = Path(cache_dir) / SNAPSHOTS / f"initdb-{key}"
+        self.archive = self.folder / "data.tar"
+
+    def restore(self, data: Path) -> bool:
+        try:
+            with open(self.archive, "rb") as handle:
+                expected = (self.folder / "data.tar.sha256").read_text().strip()
+                if file_digest(handle) != expected:
+                    raise CollectorError("digest mismatch")
+            _tar("-xf", str(self.archive), "-C", str(data.parent))
+            if not (data / "PG_VERSION").is_file():
+                raise CollectorError("no PG_VERSION in it")
+        except FileNotFoundError:
+            return False
+        except (CollectorError, OSError) as exc:
+            log(f"not using the kept initdb folder {self.archive}: {exc}")
+            shutil.rmtree(data, ignore_errors=True)
+            return False
+        return True
+
+    def save(self, data: Path) -> None:
+        temp = self.folder / f".tmp-{secrets.token_hex(6)}.tar"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _tar("-cf", str(temp), "-C", str(data.parent), data.name)
+            with open(temp, "rb") as handle:
+                digest = file_digest(handle)
+            (self.folder / f"{temp.name}.sha256").write_text(digest + "\n")
+            os.replace(self.folder / f"{temp.name}.sha256", self.folder / "data.tar.sha256")
+            os.replace(temp, self.archive)
+        except (CollectorError, OSError) as exc:
+            log(f"could not keep the initdb folder in {self.folder}: {exc}")
+        finally:
+            temp.unlink(missing_ok=True)
+
+
+def _tar(*args: str) -> None:
+    try:
+        result = subprocess.run(["tar", *args], capture_output=True, text=True)
+    except OSError as exc:
+        raise CollectorError(f"tar cannot run: {exc}") from exc
+    if result.returncode != 0:
+        raise CollectorError(f"tar {args[0]} failed: {result.stderr.strip()[-300:]}")
+
+
+def cluster_seed(cache_dir: str | None, url: str | None, bin_dir: str | None) -> ClusterSeed | None:
+    """The initdb folder to start the embedded cluster from, when there is a cache folder."""
+    if not cache_dir or url:
+        return None
+    try:
+        return ClusterSeed(Path(cache_dir), find_bin_dir(bin_dir))
+    except (CollectorError, OSError):
+        return None  # starting the cluster says what is missing
+
+
 def digests(migrations: Iterable[tuple[Key, Any]]) -> dict[Key, str]:
     return {key: migration_digest(migration) for key, migration in migrations}

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import db
 from .errors import CollectorError
@@ -112,14 +112,26 @@ def _unprivileged_user() -> pwd.struct_passwd | None:
     )
 
 
+class Seed(Protocol):
+    """A kept copy of a freshly initialised data folder, which saves running ``initdb``."""
+
+    def restore(self, data: Path) -> bool: ...
+
+    def save(self, data: Path) -> None: ...
+
+
 class EmbeddedCluster:
     """A PostgreSQL cluster in a temporary folder, listening on a free loopback port.
 
     ``url`` connects as the superuser ``postgres`` (trust authentication, loopback only).
     """
 
-    def __init__(self, bin_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, bin_dir: str | os.PathLike[str] | None = None, seed: Seed | None = None
+    ) -> None:
         self.bin_dir = find_bin_dir(bin_dir)
+        self.seed = seed
+        self.seeded = False
         self.user = _unprivileged_user()
         self.directory: Path | None = None
         self.port: int | None = None
@@ -150,11 +162,15 @@ class EmbeddedCluster:
         self.directory = Path(tempfile.mkdtemp(prefix="mr-pg-"))
         if self.user is not None:
             os.chown(self.directory, self.user.pw_uid, self.user.pw_gid)
-        self._run(
-            "initdb",
-            "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync",
-            "--encoding=UTF8", "--locale=C",
-        )  # fmt: skip
+        self.seeded = self.seed is not None and self.seed.restore(self.data)
+        if not self.seeded:
+            self._run(
+                "initdb",
+                "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync",
+                "--encoding=UTF8", "--locale=C",
+            )  # fmt: skip
+            if self.seed is not None:
+                self.seed.save(self.data)  # before the first start: a pristine folder
         self.version = (self.data / "PG_VERSION").read_text().strip()
         for attempt in range(1, START_ATTEMPTS + 1):
             self.port = free_port()
@@ -363,7 +379,9 @@ def check_server_database(connection: Any, url: str) -> None:
 
 
 @contextmanager
-def scratch(url: str | None, bin_dir: str | None = None) -> Iterator[tuple[str, str]]:
+def scratch(
+    url: str | None, bin_dir: str | None = None, seed: Seed | None = None
+) -> Iterator[tuple[str, str]]:
     """A scratch database on ``url``'s server, else on an embedded cluster: (URL, description).
 
     The description names where the SQL was rendered, for the report; never the credentials.
@@ -372,7 +390,7 @@ def scratch(url: str | None, bin_dir: str | None = None) -> Iterator[tuple[str, 
         with ScratchDatabase(url) as database:
             yield database.url, f"{db.server_address(url)}, scratch database {database.name}"
         return
-    with EmbeddedCluster(bin_dir) as cluster, ScratchDatabase(cluster.url) as database:
+    with EmbeddedCluster(bin_dir, seed) as cluster, ScratchDatabase(cluster.url) as database:
         yield (
             database.url,
             f"embedded PostgreSQL {cluster.version} (127.0.0.1:{cluster.port}, "

@@ -120,8 +120,13 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
         _check(output, repo_root)
         return
     aliases = databases.aliases(vendor, settings_file)
+    seed = None
+    if vendor == "postgresql":
+        seed = cache.cluster_seed(
+            request.get("cache_dir"), request.get("database_url"), request.get("pg_bin")
+        )
     with (
-        backends.scratch(vendor, request.get("database_url"), request.get("pg_bin")) as (
+        backends.scratch(vendor, request.get("database_url"), request.get("pg_bin"), seed) as (
             url,
             where,
         ),

@@ -216,12 +216,39 @@ def as_collected(editor: Any, sql: str, params: Any) -> str:
     return sql + ending
 
 
-def render(loader: Any, migration: Any, connection: Any) -> Recorder:
-    """Collect the SQL as ``MigrationLoader.collect_sql`` does for sqlmigrate's one-item plan."""
+class States:
+    """The project states sqlmigrate renders against, as ``MigrationLoader.project_state``
+    builds them: every ancestor's ``mutate_state`` in ``forwards_plan`` order.
+
+    The next new migration's plan usually extends the last one's, so its state is the last one
+    advanced by the migrations in between: the same mutations in the same order, hence the same
+    state and the same SQL, without replaying the whole history for each new migration.
+    """
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.plan: list[Key] = []
+        self.state: Any = None
+
+    def before(self, key: Key) -> Any:
+        """A fresh copy of the state ``sqlmigrate`` renders ``key`` against."""
+        from django.db.migrations.state import ProjectState
+
+        plan = self.loader.graph.forwards_plan(key)[:-1]
+        if self.state is None or plan[: len(self.plan)] != self.plan:
+            self.plan, self.state = [], ProjectState(real_apps=self.loader.unmigrated_apps)
+        for node in plan[len(self.plan) :]:
+            self.state = self.loader.graph.nodes[node].mutate_state(self.state, preserve=False)
+        self.plan = plan
+        return self.state.clone()
+
+
+def render(state: Any, migration: Any, connection: Any) -> Recorder:
+    """Collect the SQL as ``MigrationLoader.collect_sql`` does for sqlmigrate's one-item plan,
+    from ``state``, the project state before the migration (``States.before``)."""
     recorder = Recorder(migration, connection)
     editor = recorder.editor_class()(connection, collect_sql=True, atomic=migration.atomic)
     with editor:
-        state = loader.project_state((migration.app_label, migration.name), at_end=False)
         recorder.steps().apply(state, editor, collect_sql=True)
     recorder.collected = editor.collected_sql
     return recorder
@@ -247,6 +274,8 @@ def apply(state: Any, recorder: Recorder) -> Any:
     from django.db.migrations.recorder import MigrationRecorder
 
     migration, connection, tracer = recorder.migration, recorder.connection, recorder.tracer
+    if "apps" not in state.__dict__:
+        state.apps  # noqa: B018 (rendered once before applying, as the executor does)
     editor = recorder.editor_class()(connection, atomic=migration.atomic)
     if tracer is None:
         with editor:
@@ -289,7 +318,10 @@ class Collection:
         self.tracer = tracer
         self.rehearse = rehearse  # migrate each new migration backwards and forwards (rollback)
         self.loader = loader(connection)
+        self.states = States(self.loader)
         self.state = ProjectState(real_apps=self.loader.unmigrated_apps)
+        # Whether ``state`` lags behind ``applied`` (after a restore), to be built when needed.
+        self.stale = False
         self.applied: dict[Key, None] = {}  # in the order they were applied
         self.failed: set[Key] = set()
         self.migrations: list[dict[str, Any]] = []
@@ -384,7 +416,7 @@ class Collection:
             restored, outcome.cache = snapshots.restore(needed, self.connection)
             self.applied = dict.fromkeys(key for key in base if key in restored)
             outcome.restored = len(self.applied)
-            self.rebuild_state()
+            self.stale = bool(self.applied)
         MigrationRecorder(self.connection).ensure_schema()
         for key in base:
             if key in self.applied or self.failed_ancestor(key) or self.already_applied(key):
@@ -395,7 +427,7 @@ class Collection:
         if outcome.cache == "hit" and outcome.applied:
             outcome.cache = "prefix"
         # However the base was reached, the new migrations start from the same state.
-        self.rebuild_state()
+        self.stale = True
         outcome.seconds = time.monotonic() - started
         if snapshots is not None:
             if outcome.applied and not self.failed:
@@ -418,6 +450,8 @@ class Collection:
         )
 
     def apply_ancestor(self, key: Key) -> None:
+        if self.stale:
+            self.rebuild_state()
         try:
             self.state = apply(self.state, Recorder(self.loader.graph.nodes[key], self.connection))
         except Exception as exc:
@@ -447,6 +481,17 @@ class Collection:
         self.state = ProjectState(real_apps=self.loader.unmigrated_apps)
         for applied in self.applied:
             self.loader.graph.nodes[applied].mutate_state(self.state, preserve=False)
+        self.stale = False
+
+    def state_before(self, key: Key) -> Any:
+        """The state to apply ``key`` from: when the applied migrations are exactly the ones
+        sqlmigrate rendered it after, that state again, else the applied ones' rebuilt."""
+        if self.stale:
+            if set(self.applied) == set(self.states.plan):
+                self.state, self.stale = self.states.before(key), False
+            else:
+                self.rebuild_state()
+        return self.state
 
     def collect_one(self, key: Key, item: dict[str, Any], blocker: Key | None) -> dict[str, Any]:
         migration = self.loader.graph.nodes[key]
@@ -473,7 +518,7 @@ class Collection:
                 detail=None,
             )
         try:
-            rendered = render(self.loader, migration, self.connection)
+            rendered = render(self.states.before(key), migration, self.connection)
         except Exception as exc:
             self.fail(key)
             return _failed(
@@ -493,9 +538,10 @@ class Collection:
             if operation is not None:
                 rendered.infos[operation]["statements"].append(index)
         recorder = Recorder(migration, self.connection, self.tracer, rendered.statements)
-        before = self.state.clone()
+        state = self.state_before(key)
+        before = state.clone()
         try:
-            self.state = apply(self.state, recorder)
+            self.state = apply(state, recorder)
         except Exception as exc:
             self.fail(key)
             _attach_traces(result, recorder, finished=False)
