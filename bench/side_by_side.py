@@ -47,6 +47,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cold-runs", type=int, default=1)
     parser.add_argument("--skip", action="append", default=[], help="a row to leave out")
+    parser.add_argument(
+        "--also-head",
+        action="append",
+        default=[],
+        help="another pull request on the same base: tool warm, sqlmigrate, linter, warm floor",
+    )
     parser.add_argument("--label", default="")
     args = parser.parse_args(argv)
     args.python = str(Path(args.python).absolute())
@@ -341,16 +348,21 @@ def main(argv: list[str] | None = None) -> int:
         sql_folder = scratch / "sql"
         sql_folder.mkdir()
 
-        def sqlmigrate_each() -> Measured:
+        def sqlmigrate_each(new: list[tuple[str, str]], project: Path) -> Measured:
             total = Measured(0.0, 0, 0)
             for app, name in new:
-                one = measure([*manage, "sqlmigrate", app, name], cwd=head_project, env=at_base)
+                one = measure([*manage, "sqlmigrate", app, name], cwd=project, env=at_base)
                 total.seconds += one.seconds
                 total.rss, total.pss = max(total.rss, one.rss), max(total.pss, one.pss)
             return total
 
-        print("sqlmigrate", file=sys.stderr)
-        rows["one sqlmigrate per migration (database at base)"] = median(args.runs, sqlmigrate_each)
+        def lint(project: Path) -> Measured:
+            command = [*manage, "lintmigrations", "--git-commit-id", _sha(args.repo, args.base)]
+            return measure([*command, "--no-cache"], cwd=project, env=at_base, check=False)
+
+        rows["one sqlmigrate per migration (database at base)"] = median(
+            args.runs, lambda: sqlmigrate_each(new, head_project)
+        )
         for index, (app, name) in enumerate(new):
             done = subprocess.run(
                 [*manage, "sqlmigrate", app, name],
@@ -364,19 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         print("linter", file=sys.stderr)
         if wanted("linter"):
             rows["django-migration-linter lintmigrations --no-cache"] = median(
-                args.runs,
-                lambda: measure(
-                    [
-                        *manage,
-                        "lintmigrations",
-                        "--git-commit-id",
-                        _sha(args.repo, args.base),
-                        "--no-cache",
-                    ],
-                    cwd=head_project,
-                    env=at_base,
-                    check=False,
-                ),
+                args.runs, lambda: lint(head_project)
             )
         squawk = shutil.which("squawk", path=str(Path(args.python).parent)) or shutil.which(
             "squawk"
@@ -395,7 +395,6 @@ def main(argv: list[str] | None = None) -> int:
                 [args.python, "-c", "import django; django.setup()"], cwd=head_project, env=at_base
             ),
         )
-        targets = [f"{app}:{name}" for app, name in new]
         counter = iter(range(10**6))
 
         def copy_of_base() -> None:
@@ -410,10 +409,11 @@ def main(argv: list[str] | None = None) -> int:
 
         current: dict[str, str] = {}
 
-        def floor() -> Measured:
+        def floor(new: list[tuple[str, str]] = new, project: Path = head_project) -> Measured:
+            targets = [f"{app}:{name}" for app, name in new]
             return measure(
                 [args.python, "-c", FLOOR, *targets],
-                cwd=head_project,
+                cwd=project,
                 env=settings_env(current["db"]),
             )
 
@@ -424,6 +424,28 @@ def main(argv: list[str] | None = None) -> int:
             rows["cold floor: the same from an empty database"] = median(
                 args.cold_runs, floor, prepare=empty_db
             )
+        for extra in args.also_head:
+            print(f"also {extra}", file=sys.stderr)
+            with worktree(args.repo, extra) as extra_tree:
+                project = extra_tree / args.project
+                kept = scratch / f"cache-{extra}"
+                shutil.copytree(cache, kept)
+                # The first run restores what fits and saves the rest; the measured ones hit.
+                analyze("--cache-dir", str(kept), head=extra)
+                warm = median(args.runs, partial(analyze, "--cache-dir", str(kept), head=extra))
+                report = json.loads((scratch / "report.json").read_text())
+                more = [(m["app_label"], m["name"]) for m in report["migrations"]]
+                label = f"{extra}, k={len(more)}"
+                rows[f"{label}: tool warm (embedded, cache hit)"] = warm
+                rows[f"{label}: one sqlmigrate per migration"] = median(
+                    args.runs, partial(sqlmigrate_each, more, project)
+                )
+                rows[f"{label}: django-migration-linter"] = median(
+                    args.runs, partial(lint, project)
+                )
+                rows[f"{label}: warm floor"] = median(
+                    args.runs, partial(floor, more, project), prepare=copy_of_base
+                )
     shutil.rmtree(scratch, ignore_errors=True)
     print_table(args.label or f"{args.repo.name} {args.base}..{args.head}", rows, notes)
     return 0

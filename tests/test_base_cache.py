@@ -19,7 +19,7 @@ from bot.collect import collect
 from bot.collector.mr_collector import cache as snapshot
 from bot.collector.mr_collector.cluster import EmbeddedCluster
 from bot.demo import build_repository
-from bot.models import ChangeKind, CollectorOutput, MigrationFile
+from bot.models import BaseState, ChangeKind, CollectorOutput, MigrationFile, Report
 from bot.pipeline import ReviewOptions, review
 from bot.render import render_markdown
 from tests.test_cluster import databases
@@ -217,6 +217,9 @@ def test_two_runs_at_once_share_a_folder(shop: Path, tmp_path: Path) -> None:
     # One snapshot, whole: nothing temporary left, the archive matches its digest.
     [saved] = snapshots(cache)
     assert not [path for path in (cache / "snapshots").rglob(".*")]
+    manifest = json.loads((saved / snapshot.MANIFEST).read_text())
+    with open(saved / snapshot.ARCHIVE, "rb") as archive:
+        assert snapshot.file_digest(archive) == manifest["archive_sha256"]
     warm = run(shop, CATALOG, cache)
     assert warm.base_state is not None and warm.base_state.cache == "hit"
 
@@ -300,3 +303,35 @@ def test_the_embedded_cluster_starts_from_the_kept_initdb_folder(
         assert not third.seeded
     with EmbeddedCluster(pg_bin, seed) as fourth:
         assert fourth.seeded
+
+
+@pytest.mark.parametrize(
+    ("state", "line"),
+    [
+        (
+            BaseState(migrations=263, restored=260, applied=3, seconds=0.93, cache="prefix"),
+            "<sub>base state restored from cache, 3 migrations applied since (0.9 s)</sub>",
+        ),
+        (
+            BaseState(migrations=263, applied=263, seconds=280.2, cache="off"),
+            "<sub>base state built from scratch: 263 migrations, 4.7 min; with `cache-dir` the "
+            "next run restores it</sub>",
+        ),
+        (
+            BaseState(
+                migrations=2,
+                applied=2,
+                seconds=0.4,
+                cache="fallback",
+                saved=True,
+                notes=["the cached base state abc could not be used (@team broke it)"],
+            ),
+            "<sub>base state built from scratch: 2 migrations, 0.4 s; saved to `cache-dir` for "
+            "the next run · the cached base state abc could not be used (",
+        ),
+    ],
+)
+def test_the_footer_says_what_happened(state: BaseState, line: str) -> None:
+    text = render_markdown(Report(tool_version="0.1.0", base_state=state))
+    assert line in text
+    assert "@team" not in text  # a note is text, never a mention
