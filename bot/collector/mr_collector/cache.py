@@ -470,7 +470,8 @@ class ClusterSeed:
         except (CollectorError, OSError) as exc:
             log(f"could not keep the initdb folder in {self.folder}: {exc}")
         finally:
-            temp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
 
 
 def _tar(*args: str) -> None:
