@@ -341,15 +341,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(new)} new migrations; base state {report['base_state']['migrations']} migrations"
         )
         print("tool warm", file=sys.stderr)
-        rows["tool warm (embedded, cache hit)"] = median(
-            args.runs, lambda: analyze("--cache-dir", str(cache))
-        )
-        rows["tool warm (--database-url, cache hit)"] = median(
-            args.runs, lambda: analyze("--cache-dir", str(cache), "--database-url", server)
-        )
-        warm_report = json.loads((scratch / "report.json").read_text())
-        assert warm_report["base_state"]["cache"] == "hit", warm_report["base_state"]
-        if args.moved_base and args.moved_head:
+        if wanted("warm"):
+            rows["tool warm (embedded, cache hit)"] = median(
+                args.runs, lambda: analyze("--cache-dir", str(cache))
+            )
+            rows["tool warm (--database-url, cache hit)"] = median(
+                args.runs, lambda: analyze("--cache-dir", str(cache), "--database-url", server)
+            )
+            warm_report = json.loads((scratch / "report.json").read_text())
+            assert warm_report["base_state"]["cache"] == "hit", warm_report["base_state"]
+        if args.moved_base and args.moved_head and wanted("moved"):
             print("tool moved base", file=sys.stderr)
             moved_cache = scratch / "moved-cache"
 
@@ -404,11 +405,14 @@ def main(argv: list[str] | None = None) -> int:
 
         def lint(project: Path) -> Measured:
             command = [*manage, "lintmigrations", "--git-commit-id", _sha(args.repo, args.base)]
+            # It runs git diff where the settings module is, unless told the project's root.
+            command += ["--project-root-path", str(project)]
             return measure([*command, "--no-cache"], cwd=project, env=at_base, check=False)
 
-        rows["one sqlmigrate per migration (database at base)"] = median(
-            args.runs, lambda: sqlmigrate_each(new, head_project)
-        )
+        if wanted("sqlmigrate"):
+            rows["one sqlmigrate per migration (database at base)"] = median(
+                args.runs, lambda: sqlmigrate_each(new, head_project)
+            )
         for index, (app, name) in enumerate(new):
             done = subprocess.run(
                 [*manage, "sqlmigrate", app, name],
