@@ -32,7 +32,7 @@ from bot.classify.rules import RULES
 from bot.config import Config
 from bot.errors import ReviewError
 from bot.locate import operation_spans
-from bot.models import MigrationReview, Risk
+from bot.models import Finding, MigrationReview, Risk
 
 DIRECTIVE = re.compile(r"#\s*migration-review\s*:\s*(?P<body>.*)$")
 RULE = r"[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*"
@@ -150,11 +150,22 @@ def apply_ignores(migration: MigrationReview, ignores: list[Ignore]) -> None:
     An inline ignore on an operation covers that operation's findings only; findings about the
     whole migration (no operation) are covered by file-wide and config ignores alone.
     """
-    for finding in migration.findings:
+    mark(migration.findings, migration.label, ignores)
+
+
+def apply_project_ignores(findings: list[Finding], ignores: list[Ignore]) -> None:
+    """Mark the findings at head that an ignore of the config covers; each is matched by the
+    migration it names (the one makemigrations would write, a conflicting leaf)."""
+    for finding in findings:
+        mark([finding], finding.migration or "", [i for i in ignores if i.source != "inline"])
+
+
+def mark(findings: list[Finding], label: str, ignores: list[Ignore]) -> None:
+    for finding in findings:
         for ignore in ignores:
             if ignore.rule != finding.rule:
                 continue
-            if ignore.migration and not fnmatchcase(migration.label, ignore.migration):
+            if ignore.migration and not fnmatchcase(label, ignore.migration):
                 continue
             if ignore.operation is not None and ignore.operation != finding.operation:
                 continue

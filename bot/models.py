@@ -250,6 +250,7 @@ class CollectedMigration(Model):
         "dependencies and atomic (deconstructed, functions by their code): the edit is only "
         "formatting or imports. None: not modified, or the base version does not load.",
     )
+    old_file: str | None = Field(None, description="The path at base, for a renamed file.")
 
 
 class Conflict(Model):
@@ -302,10 +303,6 @@ class CollectorOutput(Model):
     missing: list[MissingMigration] = Field(
         default_factory=list, description="What makemigrations --check would write at head."
     )
-    partitioned: list[str] = Field(
-        default_factory=list,
-        description="PostgreSQL: partitioned parent tables once the new migrations ran.",
-    )
     errors: list[ToolError] = Field(default_factory=list)
     base_state: BaseState | None = None
 
@@ -354,44 +351,6 @@ class Verdict(Model):
     work: Work | None = Field(None, description="The kind of work, for the estimate.")
 
 
-class AlternativeFile(Model):
-    """One complete file of a safer alternative, to save at ``path`` as it is."""
-
-    path: str = Field(description="Repository-relative path the file is written to.")
-    source: str = Field(description="The whole file, ready to save: no placeholders.")
-    release: int = Field(
-        1, description="The deploy it ships with: 2 means after release 1 runs everywhere."
-    )
-    replaces: str | None = Field(
-        None, description="The path of the file it takes the place of (same migration name)."
-    )
-
-
-class Alternative(Model):
-    """The safer way to write one migration, as files, and whether the scratch database agreed.
-
-    One alternative covers the whole migration: every finding on it points to the same one.
-    """
-
-    summary: str = Field(description="Markdown, one paragraph: what the files do differently.")
-    replaces: list[str] = Field(
-        default_factory=list, description="app_label.name of the migrations the files replace."
-    )
-    files: list[AlternativeFile] = Field(default_factory=list)
-    verified: bool = Field(
-        False,
-        description="Applied on the scratch database from the state before the migration: same "
-        "schema and project state as the original, and no table-sized work under the lock the "
-        "finding was about.",
-    )
-    verification: str | None = Field(
-        None, description="What verification found: the one-line proof, or why it failed."
-    )
-    guidance: str | None = Field(
-        None, description="Markdown: the idea in words, for a case no file recipe covers."
-    )
-
-
 class Finding(Model):
     """One rule hit: what is wrong, why it hurts, and the safer steps as code."""
 
@@ -430,9 +389,6 @@ class Finding(Model):
         None, description="The rule's risk before the table's size or the deploy changed it."
     )
     risk_note: str | None = Field(None, description="Why ``risk`` differs from ``risk_before``.")
-    alternative: Alternative | None = Field(
-        None, description="The safer migration as files, shared by every finding on it."
-    )
 
     @property
     def rules(self) -> set[str]:
@@ -486,6 +442,15 @@ class StatementReview(Model):
     impact: Impact | None = None
 
 
+class RollbackReview(Model):
+    """The rollback rehearsal, reviewed: the reverse's statements with their verdicts (shown,
+    not counted: they run only if the migration is rolled back), and what failed."""
+
+    statements: list[StatementReview] = Field(default_factory=list)
+    error: ToolError | None = None
+    reapply_error: ToolError | None = None
+
+
 class MigrationReview(Model):
     app_label: str
     name: str
@@ -520,6 +485,7 @@ class MigrationReview(Model):
     database: str = Field(
         "default", description="The DATABASES alias it was rendered and applied on."
     )
+    rollback: RollbackReview | None = Field(None, description="None when not rehearsed.")
 
     @property
     def explained(self) -> set[str]:
@@ -588,9 +554,6 @@ class Report(Model):
     )
     stats_source: str | None = None
     files: list[MigrationFile] = Field(default_factory=list)
-    partitioned: list[str] = Field(
-        default_factory=list, description="PostgreSQL: the partitioned parent tables at head."
-    )
     migrations: list[MigrationReview] = Field(default_factory=list)
     errors: list[ToolError] = Field(default_factory=list)
     risk: Risk = Risk.safe
@@ -607,9 +570,15 @@ class Report(Model):
         description="Project-wide advice, once per review (members: the per-migration findings).",
     )
     resets: list[Reset] = Field(default_factory=list)
+    project_findings: list[Finding] = Field(
+        default_factory=list,
+        description="Findings about the project at head rather than one migration of the pull "
+        "request (a missing migration, conflicting leaves); they count for the decision.",
+    )
 
     @property
     def findings(self) -> list[Finding]:
-        """Every finding of the review: the migrations', the resets' and the notes'."""
+        """Every finding of the review: the migrations', the resets', the notes' and the
+        project's at head."""
         own = [f for m in self.migrations for f in m.findings]
-        return own + [r.finding for r in self.resets] + self.notes
+        return own + [r.finding for r in self.resets] + self.notes + self.project_findings

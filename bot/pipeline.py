@@ -16,10 +16,7 @@ from typing import Literal
 from pydantic import Field
 
 from bot import __version__
-from bot.alternative.build import WORTH_IT, needs_alternative
-from bot.alternative.build import build as build_alternative
-from bot.alternative.verify import verify as verify_alternatives
-from bot.classify import Schema, backend_for, review_migration
+from bot.classify import Schema, backend_for, project_findings, review_migration
 from bot.classify.backend import Backend
 from bot.classify.postgresql import DEFAULT_VERSION as DEFAULT_PG_VERSION
 from bot.collect import collect
@@ -31,6 +28,7 @@ from bot.estimate import estimate_migration
 from bot.ignores import (
     Ignore,
     apply_ignores,
+    apply_project_ignores,
     apply_risk_overrides,
     config_ignores,
     config_risk_overrides,
@@ -41,6 +39,7 @@ from bot.locate import operation_lines
 from bot.models import (
     ChangeKind,
     CollectedMigration,
+    CollectorOutput,
     Deploy,
     MigrationFile,
     MigrationReview,
@@ -121,28 +120,33 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
         project = tree / prefix
         config, config_name = _config(options, project, prefix)
         report.fail_on = options.fail_on or config.fail_on or DEFAULT_FAIL_ON
-        if not diff.files:
-            return
+        ignores = config_ignores(config, source=config_name) if config_name else []
+        # Every pull request is checked at head (a missing migration, conflicting leaves), one
+        # that touches no migration file too: it is the pull request that forgot one.
         try:
-            migrations = _collect(options, config, project, diff.files, report)
+            output = _collect(options, config, project, diff.files, report)
         except ReviewError as exc:
             raise _untracked(exc, toplevel(options.repo), tree, project) from exc
-        labels = {str(PurePosixPath(m.file).parent): m.app_label for m in migrations}
-        migrations += [deleted(f, labels) for f in diff.files if f.change == ChangeKind.deleted]
-        if report.backend == "postgresql":  # MySQL and SQLite rules follow server_version
+        if report.backend == "postgresql" and diff.files:  # MySQL, SQLite: server_version
             report.pg_version = (
                 options.pg_version
                 or config.pg_version
                 or (report.server_version_num // 10000 if report.server_version_num else None)
                 or DEFAULT_PG_VERSION
             )
-        stats = _stats(options, config, report)
-        ignores = config_ignores(config, source=config_name) if config_name else []
         backend = backend_for(
             report.backend,
             pg_version=report.pg_version or DEFAULT_PG_VERSION,
             server_version=report.server_version,
         )
+        report.project_findings = project_findings(output, report.files, backend)
+        apply_project_ignores(report.project_findings, ignores)
+        if not diff.files:
+            return
+        migrations = list(output.migrations)
+        labels = {str(PurePosixPath(m.file).parent): m.app_label for m in migrations}
+        migrations += [deleted(f, labels) for f in diff.files if f.change == ChangeKind.deleted]
+        stats = _stats(options, config, report)
         overrides = config_risk_overrides(config, source=config_name) if config_name else {}
         # What earlier migrations of this review built, for the later ones, per database alias.
         schemas: dict[str, Schema] = {}
@@ -160,8 +164,6 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
             if migration.change != ChangeKind.deleted:
                 place_findings(migration, tree / migration.file)
             report.migrations.append(migration)
-        if backend.recipes:
-            _alternatives(options, config, project, tree, backend, report)
         consolidate(
             report,
             deploy=options.deploy or config.deploy or "rolling",
@@ -184,13 +186,12 @@ def _collect(
     project: Path,
     files: list[MigrationFile],
     report: Report,
-) -> list[CollectedMigration]:
-    """The SQL and traces of every file that still exists at head."""
+) -> CollectorOutput:
+    """The SQL and traces of every file that still exists at head, and the checks at head
+    (which need no database: with no such file, none is made)."""
     present = [f for f in files if f.change != ChangeKind.deleted]
-    if not present:
-        return []
     binaries = None
-    if not options.database_url:
+    if present and not options.database_url:
         binaries = choose_binaries(options.pg_bin, options.pg_version or config.pg_version)
     output = collect(
         project,
@@ -211,9 +212,8 @@ def _collect(
     report.server_version = output.server_version
     report.database = output.database
     report.base_state = output.base_state
-    report.partitioned = output.partitioned
     report.errors += output.errors
-    return output.migrations
+    return output
 
 
 def _untracked(exc: ReviewError, checkout: Path, tree: Path, project: Path) -> ReviewError:
@@ -249,37 +249,6 @@ def base_sources(repo: Path, merge_base: str | None, files: list[MigrationFile])
             except ReviewError:
                 continue
     return found
-
-
-def _alternatives(
-    options: ReviewOptions,
-    config: Config,
-    project: Path,
-    tree: Path,
-    backend: Backend,
-    report: Report,
-) -> None:
-    """One safer alternative per risky migration, shared by its findings, then verified."""
-    alternatives = {
-        m.label: build_alternative(m, tree, backend, partitioned=set(report.partitioned))
-        for m in report.migrations
-        if m.change != ChangeKind.deleted
-        and not m.error
-        and m.database == "default"  # the alias the scratch database verifies
-        and needs_alternative(m)
-    }
-    verify_alternatives(
-        alternatives,
-        project,
-        python=options.python,
-        settings=options.settings or config.settings,
-        database_url=options.database_url,
-    )
-    for migration in report.migrations:
-        alternative = alternatives.get(migration.label) if migration.database == "default" else None
-        for finding in migration.findings if alternative else []:
-            if finding.risk >= WORTH_IT and not finding.ignored:
-                finding.alternative = alternative
 
 
 def deleted(file: MigrationFile, labels: dict[str, str]) -> CollectedMigration:
@@ -401,7 +370,8 @@ def default_base(repo: Path) -> str:
 def decide(report: Report) -> None:
     """Overall risk and decision: errors first, then anything reaching fail-on, else pass."""
     risks = [effective_risk(m) for m in report.migrations]
-    risks += [f.risk for f in [r.finding for r in report.resets] + report.notes if not f.ignored]
+    others = [r.finding for r in report.resets] + report.notes + report.project_findings
+    risks += [f.risk for f in others if not f.ignored]
     report.risk = Risk.worst(risks)
     # With errors already reported, the comment lists what they kept from being reviewed; with
     # none, a file the collector silently skipped must still stop the check.

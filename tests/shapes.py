@@ -66,7 +66,7 @@ def project(
 ) -> tuple[Path, str, str]:
     """A repository at ``head`` on branch ``feature``; returns it, the base and head SHAs."""
     repo = tmp_path / "project"
-    repo.mkdir()
+    repo.mkdir(parents=True)
     write(repo, {"manage.py": MANAGE, "site_settings.py": settings or SETTINGS.format(apps=apps)})
     write(repo, base)
     git(repo, "init", "--quiet", "--initial-branch=main")

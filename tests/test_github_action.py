@@ -501,3 +501,38 @@ def test_the_command_is_what_the_container_runs() -> None:
     )
     assert result.returncode == 0
     assert "--fail-on" in result.stdout and "--github-token" not in result.stdout
+
+
+def test_review_mode_reviews_a_pull_request_that_touches_no_migration(
+    runner: Runner, fake, tmp_path: Path, capsys
+) -> None:
+    """The pull request that forgot its migration touches no migration file: it is reviewed
+    anyway (makemigrations --check at head, no database), commented on, and fails the check."""
+    from tests.shapes import migration, project
+    from tests.test_shapes import NOTES, create
+
+    repo, base, head = project(
+        tmp_path / "src",
+        ["memo"],
+        {
+            "memo/models.py": NOTES,
+            "memo/migrations/0001_initial.py": migration(
+                [], create("Note", '("text", models.TextField())')
+            ),
+        },
+        {"memo/models.py": NOTES + "    archived = models.BooleanField(default=False)\n"},
+    )
+    runner.event("pull_request", pull_request_payload(base=base, head=head))
+    runner.inputs(working_directory=str(repo), fail_on="high")
+
+    code = runner.run()
+
+    report = Report.model_validate_json((tmp_path / "migration-review-report.json").read_text())
+    assert (code, report.decision, report.files, report.errors) == (1, "fail", [], [])
+    assert [f.rule for f in report.project_findings] == ["MR-MISSING-MIGRATION"]
+    [comment] = fake.comments_on(PR)
+    assert "MR-MISSING-MIGRATION" in comment["body"]
+    assert "python manage.py makemigrations memo" in comment["body"]
+    assert "memo/migrations/0002_note_archived.py" in comment["body"]
+    assert runner.outputs()["decision"] == "fail" and runner.outputs()["findings"] == "1"
+    assert "::error file=memo/models.py,line=1" in capsys.readouterr().out

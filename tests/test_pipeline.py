@@ -161,6 +161,7 @@ def test_rendered_review_of_the_demo(embedded_report: Report) -> None:
     assert "**❌ Fails the check:**" in text
     assert "✅ acknowledged: " in text and "the loans table holds about 40 rows" in text
     assert text.count("```sql") == len(HEAD_MIGRATIONS)
+    assert "**Rollback rehearsal**" in text
     # sqlmigrate shows all the demo runs: nothing only migrate runs, no finding about it.
     assert [m.unrendered for m in embedded_report.migrations] == [[]] * len(HEAD_MIGRATIONS)
     assert "MR-UNRENDERED-SQL" not in text and "not in `sqlmigrate`" not in text
@@ -182,6 +183,14 @@ def test_real_review_degrades_to_fit(embedded_report: Report) -> None:
 # --- the analyze command on small repositories ------------------------------------------------
 
 
+# A subset of the demo's head migrations matches neither side's models.py: the check at head
+# (makemigrations --check) would rightly say a migration is missing.
+PARTIAL_HEAD = (
+    '\n[[ignore]]\nrule = "MR-MISSING-MIGRATION"\nmigration = "*"\n'
+    'reason = "the test takes some of the demo\'s migrations, not its models"\n\n'
+)
+
+
 def small_repo(tmp_path: Path, *head_files: str, extra: dict[str, str] | None = None):
     """The demo's base project, and a head commit adding some of the demo's head files."""
     repo = tmp_path / "project"
@@ -193,7 +202,9 @@ def small_repo(tmp_path: Path, *head_files: str, extra: dict[str, str] | None = 
         target = repo / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(FIXTURES / "head" / name, target)
-    for name, text in (extra or {}).items():
+    extra = dict(extra or {})
+    extra[".migration-review.toml"] = extra.get(".migration-review.toml", "") + PARTIAL_HEAD
+    for name, text in extra.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(text)
     head = commit(repo, "head")
@@ -233,9 +244,13 @@ def test_exit_1_and_the_config_at_head_sets_fail_on(tmp_path: Path, pg_url: str)
     code, report = analyze(repo, base, "--database-url", pg_url, tmp_path=tmp_path)
     assert (code, report.decision, report.fail_on) == (1, "fail", Risk.high), report.errors
 
-    (repo / ".migration-review.toml").write_text(
-        '[[ignore]]\nrule = "MR-LOCK-INDEX"\nmigration = "shop.0005_*"\nreason = "orders are few"\n'
-    )
+    with (repo / ".migration-review.toml").open("a") as config:
+        config.write(
+            '[[ignore]]\nrule = "MR-LOCK-INDEX"\nmigration = "shop.0005_*"\n'
+            'reason = "orders are few"\n\n'
+            '[[ignore]]\nrule = "MR-NOT-NULL-WITHOUT-DB-DEFAULT"\nmigration = "shop.*"\n'
+            'reason = "the shop is stopped while it deploys"\n'
+        )
     commit(repo, "accept the index")
     code, report = analyze(repo, base, "--database-url", pg_url, tmp_path=tmp_path)
     index = by_label(report)["shop.0005_order_status_index"]

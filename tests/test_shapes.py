@@ -9,7 +9,7 @@ import pytest
 
 from bot.cli import main
 from bot.models import Report
-from tests.shapes import SETTINGS, git, migration, project
+from tests.shapes import SETTINGS, commit, git, migration, project
 
 ID = (
     '("id", models.AutoField(auto_created=True, primary_key=True, serialize=False, '
@@ -66,7 +66,9 @@ def test_a_callable_default_keeps_its_statements_traced(tmp_path: Path, pg_url: 
         'ALTER TABLE "desk_ticket" ALTER COLUMN "code" SET NOT NULL;',
         'ALTER TABLE "desk_ticket" ALTER COLUMN "code" DROP DEFAULT;',
     ]
-    assert len([f for f in m.findings if f.rule == "MR-DML"]) == 1
+    [dml] = [f for f in m.findings if f.rule == "MR-DML"]
+    assert "every NULL row gets the same value" in dml.message
+    assert any("every NULL row gets the same value" in note for note in fill.final.notes)
 
 
 # --- 2. squashed dependencies ---------------------------------------------------------------
@@ -141,6 +143,71 @@ def test_an_error_says_there_is_no_verdict(
     assert "risk" not in first
 
 
+# --- 8. messages --------------------------------------------------------------------------
+
+QUIET = """from django.db.migrations.operations.base import Operation
+
+
+class Checkpoint(Operation):
+    reversible = True
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+    def describe(self):
+        return ""
+
+
+"""
+
+
+def test_messages_name_what_they_are_about(tmp_path: Path, pg_url: str) -> None:
+    tag_notes = (
+        QUIET + "def fill(apps, schema_editor):\n"
+        '    apps.get_model("memo", "Note").objects.update(tag="new")\n\n\n'
+        + migration(
+            [("memo", "0001_initial")],
+            '        migrations.AddField("note", "tag", models.TextField(null=True)),\n'
+            "        migrations.RunPython(fill, migrations.RunPython.noop),\n"
+            "        Checkpoint(),\n",
+        )
+    )
+    repo, base, _ = project(
+        tmp_path,
+        ["memo"],
+        {
+            "memo/models.py": NOTES + "    tag = models.TextField(null=True)\n",
+            "memo/migrations/0001_initial.py": migration(
+                [], create("Note", '("text", models.TextField())')
+            ),
+            "memo/migrations/0002_note_tag.py": tag_notes,
+        },
+        # renamed after it was merged: the same file under another name
+        {"memo/migrations/0002_note_tag.py": None, "memo/migrations/0002_tag_notes.py": tag_notes},
+    )
+    _, report = analyze(repo, base, "--database-url", pg_url)
+    assert report.errors == []
+    [m] = report.migrations
+    [renamed] = [f for f in m.findings if f.rule == "MR-MIGRATION-RENAMED"]
+    assert "`memo/migrations/0002_note_tag.py` was renamed to" in renamed.message
+    assert "`memo/migrations/0002_tag_notes.py`" in renamed.message
+    [held] = [f for f in m.findings if f.rule == "MR-WORK-UNDER-HELD-LOCK"]
+    assert held.operation == 1
+    assert held.message.startswith("The operation `RunPython(fill)` does work")
+    assert "this statement" not in (held.message + (held.safer or "")).lower()
+    assert "Raw Python operation" not in held.message + (held.safer or "")
+    from bot.render import render_markdown
+
+    text = render_markdown(report)
+    assert not any(line.rstrip().endswith(";") for line in text.splitlines() if "Add field" in line)
+
+
 # --- 9. PYTHONPATH --------------------------------------------------------------------------
 
 
@@ -172,6 +239,142 @@ def test_the_projects_pythonpath_is_honoured(
 
 MODELS = "from django.db import models\n\n\n"
 NOTES = MODELS + "class Note(models.Model):\n    text = models.TextField()\n"
+
+
+# --- 3. NOT NULL without a database default -------------------------------------------------
+
+COUNTER = MODELS + "class Counter(models.Model):\n    name = models.TextField()\n"
+
+
+def not_null_project(tmp_path: Path, head: dict[str, str | None]) -> tuple[Path, str, str]:
+    return project(
+        tmp_path,
+        ["tally"],
+        {
+            "tally/models.py": COUNTER,
+            "tally/migrations/0001_initial.py": migration(
+                [], create("Counter", '("name", models.TextField())')
+            ),
+        },
+        head,
+    )
+
+
+def test_a_not_null_column_without_a_database_default_breaks_the_old_release(
+    tmp_path: Path, pg_url: str
+) -> None:
+    repo, base, _ = not_null_project(
+        tmp_path,
+        {
+            "tally/models.py": COUNTER + "    hits = models.IntegerField(default=0)\n",
+            "tally/migrations/0002_counter_hits.py": migration(
+                [("tally", "0001_initial")],
+                '        migrations.AddField("counter", "hits", models.IntegerField(default=0)),\n',
+            ),
+        },
+    )
+    code, report = analyze(repo, base, "--database-url", pg_url)
+    assert report.errors == [] and code == 1
+    [m] = report.migrations
+    [finding] = [f for f in m.findings if f.rule == "MR-NOT-NULL-WITHOUT-DB-DEFAULT"]
+    assert finding.risk == "high" and finding.operation == 0
+    assert "DROP DEFAULT" in finding.message and "INSERT" in finding.message
+    assert finding.safer and "db_default=0" in finding.safer
+
+
+def test_db_default_and_a_new_table_are_not_flagged(tmp_path: Path, pg_url: str) -> None:
+    repo, base, _ = not_null_project(
+        tmp_path,
+        {
+            "tally/models.py": COUNTER
+            + "    hits = models.IntegerField(db_default=0)\n\n\nclass Day(models.Model):\n"
+            "    hits = models.IntegerField(default=0)\n",
+            "tally/migrations/0002_counter_hits.py": migration(
+                [("tally", "0001_initial")],
+                '        migrations.AddField("counter", "hits", models.IntegerField(db_default=0)),'
+                "\n" + create("Day", '("hits", models.IntegerField(default=0))'),
+            ),
+            "tally/migrations/0003_day_total.py": migration(
+                [("tally", "0002_counter_hits")],
+                '        migrations.AddField("day", "total", models.IntegerField(default=0)),\n',
+            ),
+        },
+    )
+    (repo / "tally/models.py").write_text(
+        (repo / "tally/models.py").read_text() + "    total = models.IntegerField(default=0)\n"
+    )
+    commit(repo, "the model too")
+    _, report = analyze(repo, base, "--database-url", pg_url)
+    assert report.errors == []
+    assert "MR-NOT-NULL-WITHOUT-DB-DEFAULT" not in {f.rule for f in report.findings}
+
+
+# --- 4. conflicts ---------------------------------------------------------------------------
+
+
+def test_two_leaf_migrations_in_one_app_are_a_conflict(tmp_path: Path, pg_url: str) -> None:
+    pinned, tag = (
+        "    pinned = models.BooleanField(null=True)\n",
+        "    tag = models.TextField(null=True)\n",
+    )
+    repo, base, _ = project(
+        tmp_path,
+        ["memo"],
+        {
+            "memo/models.py": NOTES + pinned,
+            "memo/migrations/0001_initial.py": migration(
+                [], create("Note", '("text", models.TextField())')
+            ),
+            # landed on main after the pull request branched off: the test merge has both
+            "memo/migrations/0002_note_pinned.py": migration(
+                [("memo", "0001_initial")],
+                '        migrations.AddField("note", "pinned", models.BooleanField(null=True)),\n',
+            ),
+        },
+        {
+            "memo/models.py": NOTES + pinned + tag,
+            "memo/migrations/0002_note_tag.py": migration(
+                [("memo", "0001_initial")],
+                '        migrations.AddField("note", "tag", models.TextField(null=True)),\n',
+            ),
+        },
+    )
+    code, report = analyze(repo, base, "--database-url", pg_url)
+    assert report.errors == [] and code == 1
+    [conflict] = report.project_findings
+    assert (conflict.rule, conflict.risk) == ("MR-MIGRATION-CONFLICT", "high")
+    assert conflict.file == "memo/migrations/0002_note_tag.py"
+    assert "0002_note_pinned" in conflict.message and "0002_note_tag" in conflict.message
+    assert conflict.safer and "makemigrations --merge memo" in conflict.safer
+    assert [m.label for m in report.migrations] == ["memo.0002_note_tag"]
+
+
+# --- 5. missing migrations ------------------------------------------------------------------
+
+
+def test_a_model_change_without_its_migration_is_found_with_no_migration_file_touched(
+    tmp_path: Path,
+) -> None:
+    repo, base, _ = project(
+        tmp_path,
+        ["memo"],
+        {
+            "memo/models.py": NOTES,
+            "memo/migrations/0001_initial.py": migration(
+                [], create("Note", '("text", models.TextField())')
+            ),
+        },
+        {"memo/models.py": NOTES + "    archived = models.BooleanField(default=False)\n"},
+    )
+    code, report = analyze(repo, base)  # no database: the check needs none
+    assert report.errors == [] and report.files == [] and code == 1
+    [missing] = report.project_findings
+    assert (missing.rule, missing.risk) == ("MR-MISSING-MIGRATION", "high")
+    assert missing.file == "memo/models.py"
+    assert "memo/migrations/0002_note_archived.py" in missing.message
+    assert "Add field archived to note" in missing.message
+    assert missing.safer and "python manage.py makemigrations memo" in missing.safer
+    assert report.database in (None, "")  # no scratch database was made
 
 
 # --- 6. several databases -------------------------------------------------------------------
@@ -240,6 +443,48 @@ def test_a_migration_routed_to_another_database_is_rendered_there(
     from bot.render import render_markdown
 
     assert "`metrics.0002_sample_value_idx` on `warehouse`" in render_markdown(report)
+
+
+# --- 7. rollback rehearsal ------------------------------------------------------------------
+
+
+def test_each_migration_is_rolled_back_and_forward_again_traced(
+    tmp_path: Path, pg_url: str
+) -> None:
+    repo, base, _ = project(
+        tmp_path,
+        ["memo"],
+        {
+            "memo/models.py": NOTES,
+            "memo/migrations/0001_initial.py": migration(
+                [], create("Note", '("text", models.TextField())')
+            ),
+        },
+        {
+            "memo/models.py": NOTES + "    tag = models.TextField(null=True)\n",
+            "memo/migrations/0002_note_tag.py": migration(
+                [("memo", "0001_initial")],
+                '        migrations.AddField("note", "tag", models.TextField(null=True)),\n',
+            ),
+            "memo/migrations/0003_fill_tags.py": "def fill(apps, schema_editor):\n"
+            '    apps.get_model("memo", "Note").objects.update(tag="new")\n\n\n'
+            + migration([("memo", "0002_note_tag")], "        migrations.RunPython(fill),\n"),
+        },
+    )
+    _, report = analyze(repo, base, "--database-url", pg_url)
+    assert report.errors == []
+    added, filled = report.migrations
+    assert added.rollback is not None and added.rollback.error is None
+    [drop] = added.rollback.statements
+    assert drop.sql == 'ALTER TABLE "memo_note" DROP COLUMN "tag" CASCADE;'
+    assert ("memo_note", "AccessExclusiveLock") in {
+        (lock.relation, lock.mode) for lock in drop.trace.locks
+    }
+    assert "MR-ROLLBACK-FAILS" not in {f.rule for f in added.findings}
+    [finding] = [f for f in filled.findings if f.rule == "MR-ROLLBACK-FAILS"]
+    assert finding.risk == "medium" and finding.operation == 0
+    assert "Django raises IrreversibleError" in finding.message
+    assert finding.safer and "migrations.RunPython.noop" in finding.safer
 
 
 # --- 10. untracked settings -----------------------------------------------------------------

@@ -144,6 +144,14 @@ def state_and_database(state: list[str], database: list[str]) -> str:
     )
 
 
+def operation_name(op: OperationInfo) -> str:
+    """How a finding names an operation: a RunPython by its function, not Django's "Raw Python
+    operation"."""
+    if op.kind == "RunPython" and op.code:
+        return f"RunPython({op.code.rsplit('.', 1)[-1]})"
+    return op.describe
+
+
 def original(op: OperationInfo | None) -> str:
     if op is None:
         return "# the operation from your migration, unchanged"
@@ -373,6 +381,74 @@ def delete_model_over_two_releases(quote: Callable[[str], str], *, cascade: bool
     return render
 
 
+def _db_default(ctx: Context, values: dict[str, str]) -> str | None:
+    op = ctx.operation
+    if op is None or op.field is None:
+        return None
+    field = op.field
+    head = f"migrations.AddField(\n    model_name={op.model!r},\n    name={op.field_name!r},\n"
+    nullable = head + f"    field={field_code(field, null=True)},\n)"
+    constant = field.default is not None and not field.default.startswith("<")
+    if not constant:
+        return (
+            "Its default is computed in Python, which the database cannot do for the old "
+            "release's INSERTs: add the column nullable in this release,\n\n"
+            + py(nullable)
+            + "\n\nand make it NOT NULL in the next one, once every server writes it "
+            "(fill the NULL rows first)."
+        )
+    in_database = field_code(field, default=None, db_default=field.default)
+    in_database = head + f"    field={in_database},\n)"
+    return (
+        "Give the column its default in the database too (Django >= 5.0; set `db_default` on "
+        "the model field as well):\n\n"
+        + py(in_database)
+        + "\n\nBefore Django 5.0, add it nullable in this release and make it NOT NULL in the "
+        "next one, once every server writes it:\n\n" + py(nullable)
+    )
+
+
+def _rollback(ctx: Context, values: dict[str, str]) -> str | None:
+    op = ctx.operation
+    if op is not None and op.kind in ("RunPython", "RunSQL"):
+        return (
+            "Give it a reverse, so that `migrate "
+            f"{values.get('app', ctx.migration.app_label)} {values.get('previous', 'zero')}` "
+            "works; `noop` when the rows may stay as they are after a rollback:\n\n"
+            + (_reverse(ctx, values) or "")
+        )
+    return (
+        "Make the reverse work on a database at the state right after this migration: run "
+        f"`python manage.py migrate {values.get('app')} {values.get('previous')}` on a copy, "
+        "fix what fails, and migrate forwards again. If the change really cannot be undone, "
+        "say so in the migration, and how to recover by hand."
+    )
+
+
+def _merge(ctx: Context, values: dict[str, str]) -> str | None:
+    app = values.get("app", ctx.migration.app_label)
+    leaves = [name for name in values.get("leaf_names", "").split(",") if name]
+    deps = "".join(f"        ({app!r}, {name!r}),\n" for name in leaves)
+    code = (
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        f"    dependencies = [\n{deps}    ]\n\n    operations = []"
+    )
+    return (
+        "Check that the two do not change the same models, then merge them:\n\n"
+        f"```sh\npython manage.py makemigrations --merge {app}\n```\n\n"
+        "which writes a merge migration with both leaves as dependencies:\n\n" + py(code)
+    )
+
+
+def _makemigrations(ctx: Context, values: dict[str, str]) -> str | None:
+    app = values.get("app", ctx.migration.app_label)
+    return (
+        "Write the migration and commit it with the models' change (this review then reviews "
+        f"it too):\n\n```sh\npython manage.py makemigrations {app}\n```\n\n"
+        f"It writes `{values.get('path', 'the migration')}`."
+    )
+
+
 COMMON: dict[str, Advice] = {
     "MR-RENAME-COLUMN": _rename_in_state,
     "MR-RENAME-TABLE": _rename_in_state,
@@ -380,4 +456,8 @@ COMMON: dict[str, Advice] = {
     "MR-DML": batched,
     "MR-DATA-MIGRATION": _data_migration,
     "MR-NO-REVERSE": _reverse,
+    "MR-NOT-NULL-WITHOUT-DB-DEFAULT": _db_default,
+    "MR-ROLLBACK-FAILS": _rollback,
+    "MR-MIGRATION-CONFLICT": _merge,
+    "MR-MISSING-MIGRATION": _makemigrations,
 }

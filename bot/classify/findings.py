@@ -7,12 +7,14 @@ the hit's names, and the backend's safer code (``advice.safer``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from bot.classify.advice import Context, safer
+from bot.classify.advice import Context, operation_name, safer
 from bot.classify.backend import Backend
 from bot.classify.risk import Reading, View
 from bot.classify.rules import RULES, fill
+from bot.classify.schema import Schema
 from bot.models import ChangeKind, CollectedMigration, Finding, Risk, StatementReview
 
 CHANGE_RULES = {
@@ -72,7 +74,8 @@ def change_findings(m: CollectedMigration, backend: Backend) -> list[Finding]:
     if m.change not in CHANGE_RULES:
         return []
     ctx = Context(migration=m, operation=None, sql="")
-    return [finding(CHANGE_RULES[m.change], {"file": m.file}, ctx, backend)]
+    values = {"file": m.file, "old_file": m.old_file or ""}
+    return [finding(CHANGE_RULES[m.change], values, ctx, backend)]
 
 
 def operation_findings(
@@ -114,3 +117,80 @@ def lock_timeout_findings(
         return []
     tables = ", ".join(f"`{name}`" for name in blocking)
     return [finding(backend.lock_timeout_rule, {"tables": tables}, ctx, backend)]
+
+
+ADDED_NOT_NULL = re.compile(
+    r"ADD (?:COLUMN )?\S+ .*? DEFAULT (.+?) NOT NULL", re.IGNORECASE | re.DOTALL
+)
+DROPS_DEFAULT = re.compile(r"\bDROP DEFAULT\b", re.IGNORECASE)
+
+
+def not_null_findings(ctx: Context, schema: Schema, backend: Backend) -> list[Finding]:
+    """An AddField to a table the release still serving uses, NOT NULL with a default Django
+    drops again at once: that release's INSERTs leave the column out and fail."""
+    op = ctx.operation
+    if op is None or op.kind != "AddField" or op.field is None or not op.table:
+        return []
+    field = op.field
+    if field.null or field.db_default or field.primary_key or schema.made_in_review(op.table):
+        return []
+    sql = ctx.statements_of_operation()
+    added = next((m for m in map(ADDED_NOT_NULL.search, sql) if m), None)
+    if added is None or not any(DROPS_DEFAULT.search(s) for s in sql):
+        return []
+    values = {
+        "operation": op.describe,
+        "table": op.table,
+        "column": op.field_name or "",
+        "default": added.group(1),
+    }
+    return [finding("MR-NOT-NULL-WITHOUT-DB-DEFAULT", values, ctx, backend)]
+
+
+IRREVERSIBLE = "IrreversibleError"
+
+
+def rollback_findings(
+    m: CollectedMigration, backend: Backend, found: list[Finding]
+) -> list[Finding]:
+    """The rollback rehearsal failed: the reverse raised (or an operation has none), or the
+    migration did not apply again after it. The operation's MR-NO-REVERSE, which said so
+    without running it, folds into it (and leaves ``found``)."""
+    rehearsal = m.rollback
+    error = rehearsal and (rehearsal.error or rehearsal.reapply_error)
+    if rehearsal is None or error is None:
+        return []
+    detail = error.message.split(" failed: ", 1)[-1].rstrip(".") + "."
+    operation = None
+    if rehearsal.error is not None and IRREVERSIBLE in rehearsal.error.message:
+        operation = next((op for op in m.operations if not op.reversible), None)
+    what = "its reverse" if rehearsal.error is not None else "applying it again afterwards"
+    if operation is not None:
+        what = f"the reverse of `{operation_name(operation)}`"
+        detail = "it has none, and Django raises IrreversibleError."
+    previous = next((name for app, name in m.dependencies if app == m.app_label), "zero")
+    values = {"what": what, "error": detail, "app": m.app_label, "previous": previous}
+    ctx = Context(migration=m, operation=operation, sql="")
+    failed = finding("MR-ROLLBACK-FAILS", values, ctx, backend)
+    if operation is not None:
+        failed.folded = [
+            f for f in found if f.rule == "MR-NO-REVERSE" and f.operation == operation.index
+        ]
+        found[:] = [f for f in found if f not in failed.folded]
+    return [failed]
+
+
+ONE_VALUE = (
+    "The field's default is a callable, which Django calls once for this UPDATE: every NULL "
+    "row gets the same value (`sqlmigrate` shows one it drew, `migrate` runs another). If each "
+    "row needs its own, fill them in a RunPython before this migration."
+)
+
+
+def one_value_for_every_row(review: StatementReview, found: list[Finding]) -> None:
+    """A statement whose literal is a callable default's, drawn again when applying
+    (``CollectedStatement.executed_sql``): say what that means for the rows it fills."""
+    review.final.notes.append(ONE_VALUE)
+    for f in found:
+        if f.rule in ("MR-DML", "MR-DML-UNBOUNDED"):
+            f.message = f"{f.message} {ONE_VALUE}"

@@ -30,6 +30,7 @@ from bot.models import (
     MigrationReview,
     OperationInfo,
     Risk,
+    RollbackReview,
     StatementReview,
     Trace,
 )
@@ -161,18 +162,50 @@ def review_migration(
         item.review.operation = statement.operation
         _name_holder(item, reviewed)
         ctx = Context(migration=m, operation=op, sql=statement.sql)
-        found += fs.statement_findings(item.review, item.reading.final, ctx, backend)
+        own = fs.statement_findings(item.review, item.reading.final, ctx, backend)
+        if statement.executed_sql:  # a callable default, drawn once for every NULL row
+            fs.one_value_for_every_row(item.review, own)
+        found += own
         reviewed.append(item)
     for op in executed_only:
         found += _review_unrendered(analyzer, backend, m, op, reviewed, unrendered, found)
     for op in m.operations:
         held_before_op.setdefault(op.index, dict(analyzer.held))
     readings = [r.reading for r in reviewed + unrendered]
-    found += _migration_findings(m, backend, readings, held_before_op)
+    found += _migration_findings(m, backend, readings, held_before_op, schema)
     printed = [r.review for r in reviewed]
     extra = [r.review for r in unrendered]
     risk = Risk.worst([s.final.risk for s in printed + extra] + [f.risk for f in found])
-    return MigrationReview.of(m, statements=printed, unrendered=extra, findings=found, risk=risk)
+    return MigrationReview.of(
+        m,
+        statements=printed,
+        unrendered=extra,
+        findings=found,
+        risk=risk,
+        rollback=_rollback(m, backend, schema),
+    )
+
+
+def _rollback(m: CollectedMigration, backend: Backend, schema: Schema) -> RollbackReview | None:
+    """The reverse's statements, read by an analyzer of their own (they run only if the
+    migration is rolled back): their locks are shown, their risk is not the migration's."""
+    if m.rollback is None:
+        return None
+    analyzer = backend.analyzer(schema.copy(), m)
+    operations = {op.index: op for op in m.operations}
+    statements = [
+        _review(
+            analyzer,
+            s.sql,
+            index=s.index,
+            operation=operations.get(s.operation) if s.operation is not None else None,
+            trace=s.trace,
+        ).review
+        for s in m.rollback.statements
+    ]
+    return RollbackReview(
+        statements=statements, error=m.rollback.error, reapply_error=m.rollback.reapply_error
+    )
 
 
 def _name_holder(item: _Reviewed, earlier: list[_Reviewed]) -> None:
@@ -272,6 +305,7 @@ def _migration_findings(
     backend: Backend,
     readings: list[Reading],
     held_before_op: dict[int, dict[str, str]],
+    schema: Schema,
 ) -> list[Finding]:
     found = fs.change_findings(m, backend)
     with_schema_changes = backend.runs_with_schema_changes(m, readings)
@@ -279,7 +313,8 @@ def _migration_findings(
         ctx = Context(migration=m, operation=op, sql="")
         data, reverse = fs.operation_findings(ctx, backend, with_schema_changes=with_schema_changes)
         found += data + backend.operation_findings(ctx, held_before_op.get(op.index, {})) + reverse
+        found += fs.not_null_findings(ctx, schema, backend)
     base = Context(migration=m, operation=None, sql="")
     found += backend.migration_findings(base, readings)
     found += fs.lock_timeout_findings(base, readings, backend)
-    return found
+    return found + fs.rollback_findings(m, backend, found)

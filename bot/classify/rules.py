@@ -67,6 +67,8 @@ _FALLBACK = {
     "lock": "SHARED",
     "algorithm": "INPLACE",
     "how": "a copy",
+    "subject": "This statement",
+    "old_file": "its old path",
 }
 
 
@@ -403,7 +405,7 @@ operations = [ValidateConstraint("order", "shop_order_total_positive")]""",
         risk=Risk.high,
         family="lock",
         message=(
-            "This statement does work that grows with the table while {held} on `{held_table}`, "
+            "{subject} does work that grows with the table while {held} on `{held_table}`, "
             "taken earlier in the same transaction, is still held: the lock lasts until COMMIT, "
             "so {held_blocks} wait for this step too."
         ),
@@ -951,12 +953,90 @@ operations = [
         title="A merged migration was renamed",
         risk=Risk.high,
         family="migration",
-        message="`{file}` was renamed, and its old name is already on the base branch.",
+        message="`{old_file}` was renamed to `{file}`, and its old name is already on the base "
+        "branch.",
         why=(
             "Django knows migrations by name: databases that applied the old name run it again "
             "under the new one, and migrations depending on the old name stop loading."
         ),
         bad=Example("python", "# git mv 0003_order_status.py 0003_status.py"),
         safe=Example("python", "# keep the merged name"),
+    ),
+    Rule(
+        id="MR-NOT-NULL-WITHOUT-DB-DEFAULT",
+        title="A NOT NULL column without a database default",
+        risk=Risk.high,
+        family="hazard",
+        deploy_order=True,
+        message=(
+            "`{operation}` adds `{table}.{column}` as NOT NULL with a default only Django knows: "
+            "Django writes `ADD COLUMN ... DEFAULT {default} NOT NULL` to fill the existing rows, "
+            "then `DROP DEFAULT`, so the column has no default in the database."
+        ),
+        why=(
+            "While the deploy runs, the release still serving does not know the column: each of "
+            "its INSERTs into `{table}` leaves it out and fails with a NOT NULL violation until "
+            "every server runs the new code."
+        ),
+        bad=Example(
+            "python",
+            'migrations.AddField("order", "priority", models.IntegerField(default=0))',
+        ),
+        safe=Example(
+            "python",
+            "# Django >= 5.0: the database keeps the default, old INSERTs still work\n"
+            'migrations.AddField("order", "priority", models.IntegerField(db_default=0))',
+        ),
+    ),
+    Rule(
+        id="MR-ROLLBACK-FAILS",
+        title="The migration cannot be rolled back",
+        risk=Risk.medium,
+        family="migration",
+        message=(
+            "Migrated backwards on the scratch database right after it was applied, "
+            "{what} failed: {error}"
+        ),
+        why=(
+            "Rollbacks happen during incidents: `migrate {app} {previous}` then fails when it is "
+            "needed most, and the fix is written by hand on a live database."
+        ),
+        bad=Example("python", "migrations.RunPython(fill_status)"),
+        safe=Example("python", "migrations.RunPython(fill_status, clear_status)"),
+    ),
+    Rule(
+        id="MR-MIGRATION-CONFLICT",
+        title="Two leaf migrations in one app",
+        risk=Risk.high,
+        family="migration",
+        message=(
+            "At head, `{app}` has {count} leaf migrations ({leaves}): none depends on the others."
+        ),
+        why=(
+            '`migrate` refuses to run ("Conflicting migrations detected"), so the deploy '
+            "stops, and the order the two would run in is undefined."
+        ),
+        bad=Example(
+            "python",
+            "# 0005_order_note.py and 0005_order_tag.py both depend on 0004_order_status",
+        ),
+        safe=Example("python", "# python manage.py makemigrations --merge shop"),
+    ),
+    Rule(
+        id="MR-MISSING-MIGRATION",
+        title="Models changed without their migration",
+        risk=Risk.high,
+        family="migration",
+        message=(
+            "`makemigrations --check` at head would write `{path}`: {operations}. No migration "
+            "of the pull request makes these changes."
+        ),
+        why=(
+            "Deployed without it, the code expects columns and tables the database does not "
+            "have, and the next developer's `makemigrations` slips the change into an "
+            "unrelated migration."
+        ),
+        bad=Example("python", "# models.py: archived = models.BooleanField(default=False)"),
+        safe=Example("python", "# python manage.py makemigrations shop"),
     ),
 )

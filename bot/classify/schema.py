@@ -159,8 +159,12 @@ class Schema:
     aliases: dict[str, str] = field(default_factory=dict)
     """Pre-existing relations renamed by the statements under review: new name -> old name."""
 
+    made: set[str] = field(default_factory=set)
+    """Relations created by any migration of this review so far: no release uses them yet."""
+
     def start_unit(self) -> None:
         """What exists now is pre-existing for the statements that follow."""
+        self.made |= self.created
         self.created = set()
         self.aliases = {}
 
@@ -169,6 +173,9 @@ class Schema:
 
     def is_new(self, relation: str) -> bool:
         return relation in self.created
+
+    def made_in_review(self, relation: str) -> bool:
+        return relation in self.made or relation in self.created
 
     def column(self, table: str, name: str) -> Column | None:
         known = self.tables.get(table)

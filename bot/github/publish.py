@@ -54,7 +54,7 @@ class Outcome:
 
 def has_changes(report: Report) -> bool:
     """Whether the pull request has anything to say a review about (an error counts)."""
-    return bool(report.files or report.migrations or report.errors)
+    return bool(report.files or report.migrations or report.errors or report.project_findings)
 
 
 def publish(

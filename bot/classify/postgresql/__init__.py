@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.classify import findings
-from bot.classify.advice import Context
+from bot.classify.advice import Context, operation_name
 from bot.classify.backend import Backend
 from bot.classify.postgresql import traced
 from bot.classify.postgresql.advice import advice
 from bot.classify.postgresql.analyzer import Analyzer, held_values
-from bot.classify.postgresql.recipes import RECIPES
 from bot.classify.risk import Effect, Reading, assess
 from bot.classify.schema import Schema
 from bot.classify.sql import short, split
@@ -28,7 +27,6 @@ DEFAULT_VERSION = 17
 class PostgreSQL(Backend):
     name = "postgresql"
     lock_timeout_rule = "MR-NO-LOCK-TIMEOUT"
-    recipes = RECIPES
 
     def __init__(self, pg_version: int) -> None:
         self.pg_version = pg_version
@@ -68,7 +66,7 @@ class PostgreSQL(Backend):
         effect = _run_python_effect(op.trace, dict(held))
         if not effect.slowed_by_held_lock:
             return []
-        values = held_values(effect)
+        values = {**held_values(effect), "subject": f"The operation `{operation_name(op)}`"}
         return [findings.finding("MR-WORK-UNDER-HELD-LOCK", values, ctx, self, risk=assess(effect))]
 
     def migration_findings(self, ctx: Context, readings: Sequence[Reading]) -> list[Finding]:

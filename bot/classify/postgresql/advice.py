@@ -20,6 +20,7 @@ from bot.classify.advice import (
     field_code,
     ident,
     migration,
+    operation_name,
     original,
     py,
     remove_field_over_two_releases,
@@ -389,7 +390,7 @@ def _split_slow_step(ctx: Context, values: dict[str, str]) -> str | None:
             "transaction. Do the slow part on its own first (the rule of that statement shows "
             "how), so that the operation finds nothing slow left to do."
         )
-    what = f"`{op.describe}`" if op else "this statement"
+    what = f"`{operation_name(op)}`" if op else "this statement"
     return (
         f"Move {what} to a migration of its own, after this one: the lock on `{table}` is then "
         "released at this migration's COMMIT, before the slow step starts. Make that migration "

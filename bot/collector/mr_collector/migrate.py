@@ -499,6 +499,7 @@ class Collection:
             "app_label": key[0],
             "name": key[1],
             "file": item["path"],
+            "old_file": item.get("old_path"),
             "change": item["change"],
             "atomic": bool(migration.atomic),
             "dependencies": [list(dependency) for dependency in migration.dependencies],

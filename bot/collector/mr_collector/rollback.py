@@ -91,8 +91,11 @@ def rehearse(
 
 def contained(migration: Any, connection: Any) -> bool:
     """Whether the rehearsal can be undone: the migration runs in one transaction, and the
-    backend's transactions undo DDL (PostgreSQL, SQLite; not MySQL)."""
-    return bool(migration.atomic and connection.features.can_rollback_ddl)
+    backend's transactions undo DDL (PostgreSQL; not MySQL). SQLite's schema editor must turn
+    foreign key checks off before its transaction starts, so it cannot run inside another."""
+    return bool(
+        migration.atomic and connection.features.can_rollback_ddl and connection.vendor != "sqlite"
+    )
 
 
 def _statements(recorder: migrate.Recorder) -> list[dict[str, Any]]:

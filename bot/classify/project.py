@@ -1,0 +1,66 @@
+"""Findings about the project at head rather than one migration of the pull request, from the
+collector's checks (``makemigrations --check --dry-run``' own steps): a migration the models need
+and nobody wrote, and an app with two leaf migrations. Every backend raises them alike.
+
+A finding names the migration it is about (the one makemigrations would write, or the pull
+request's own leaf when it has one), so that an ``[[ignore]]`` of the config can match it.
+"""
+
+from __future__ import annotations
+
+from bot.classify import findings as fs
+from bot.classify.advice import Context
+from bot.classify.backend import Backend
+from bot.models import (
+    ChangeKind,
+    CollectedMigration,
+    CollectorOutput,
+    Conflict,
+    Finding,
+    MigrationFile,
+    MissingMigration,
+)
+
+
+def project_findings(
+    output: CollectorOutput, files: list[MigrationFile], backend: Backend
+) -> list[Finding]:
+    touched = {f.path for f in files}
+    found = [_conflict(conflict, touched, backend) for conflict in output.conflicts]
+    return found + [_missing(missing, backend) for missing in output.missing]
+
+
+def _conflict(conflict: Conflict, touched: set[str], backend: Backend) -> Finding:
+    ours = [i for i, path in enumerate(conflict.files) if path in touched]
+    leaf = ours[0] if ours else 0
+    file = conflict.files[leaf] if leaf < len(conflict.files) else None
+    ctx = _context(conflict.app_label, conflict.leaves[leaf], file or "")
+    values = {
+        "app": conflict.app_label,
+        "count": str(len(conflict.leaves)),
+        "leaves": ", ".join(f"`{name}`" for name in conflict.leaves),
+        "leaf_names": ",".join(conflict.leaves),
+    }
+    finding = fs.finding("MR-MIGRATION-CONFLICT", values, ctx, backend)
+    finding.file = file
+    return finding
+
+
+def _missing(missing: MissingMigration, backend: Backend) -> Finding:
+    ctx = _context(missing.app_label, missing.name, missing.path)
+    values = {
+        "app": missing.app_label,
+        "path": missing.path,
+        "operations": "; ".join(missing.operations) or "no operation",
+    }
+    finding = fs.finding("MR-MISSING-MIGRATION", values, ctx, backend)
+    finding.file = missing.models_file  # the file to annotate: the migration does not exist
+    return finding
+
+
+def _context(app_label: str, name: str, file: str) -> Context:
+    """The migration a finding at head is about, as the advice reads it."""
+    migration = CollectedMigration(
+        app_label=app_label, name=name, file=file, change=ChangeKind.added, atomic=True
+    )
+    return Context(migration=migration, operation=None, sql="")
