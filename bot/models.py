@@ -303,6 +303,10 @@ class CollectorOutput(Model):
     missing: list[MissingMigration] = Field(
         default_factory=list, description="What makemigrations --check would write at head."
     )
+    partitioned: list[str] = Field(
+        default_factory=list,
+        description="PostgreSQL: partitioned parent tables once the new migrations ran.",
+    )
     errors: list[ToolError] = Field(default_factory=list)
     base_state: BaseState | None = None
 
@@ -351,6 +355,44 @@ class Verdict(Model):
     work: Work | None = Field(None, description="The kind of work, for the estimate.")
 
 
+class AlternativeFile(Model):
+    """One complete file of a safer alternative, to save at ``path`` as it is."""
+
+    path: str = Field(description="Repository-relative path the file is written to.")
+    source: str = Field(description="The whole file, ready to save: no placeholders.")
+    release: int = Field(
+        1, description="The deploy it ships with: 2 means after release 1 runs everywhere."
+    )
+    replaces: str | None = Field(
+        None, description="The path of the file it takes the place of (same migration name)."
+    )
+
+
+class Alternative(Model):
+    """The safer way to write one migration, as files, and whether the scratch database agreed.
+
+    One alternative covers the whole migration: every finding on it points to the same one.
+    """
+
+    summary: str = Field(description="Markdown, one paragraph: what the files do differently.")
+    replaces: list[str] = Field(
+        default_factory=list, description="app_label.name of the migrations the files replace."
+    )
+    files: list[AlternativeFile] = Field(default_factory=list)
+    verified: bool = Field(
+        False,
+        description="Applied on the scratch database from the state before the migration: same "
+        "schema and project state as the original, and no table-sized work under the lock the "
+        "finding was about.",
+    )
+    verification: str | None = Field(
+        None, description="What verification found: the one-line proof, or why it failed."
+    )
+    guidance: str | None = Field(
+        None, description="Markdown: the idea in words, for a case no file recipe covers."
+    )
+
+
 class Finding(Model):
     """One rule hit: what is wrong, why it hurts, and the safer steps as code."""
 
@@ -389,6 +431,9 @@ class Finding(Model):
         None, description="The rule's risk before the table's size or the deploy changed it."
     )
     risk_note: str | None = Field(None, description="Why ``risk`` differs from ``risk_before``.")
+    alternative: Alternative | None = Field(
+        None, description="The safer migration as files, shared by every finding on it."
+    )
 
     @property
     def rules(self) -> set[str]:
@@ -554,6 +599,9 @@ class Report(Model):
     )
     stats_source: str | None = None
     files: list[MigrationFile] = Field(default_factory=list)
+    partitioned: list[str] = Field(
+        default_factory=list, description="PostgreSQL: the partitioned parent tables at head."
+    )
     migrations: list[MigrationReview] = Field(default_factory=list)
     errors: list[ToolError] = Field(default_factory=list)
     risk: Risk = Risk.safe

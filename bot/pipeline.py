@@ -16,6 +16,9 @@ from typing import Literal
 from pydantic import Field
 
 from bot import __version__
+from bot.alternative.build import WORTH_IT, needs_alternative
+from bot.alternative.build import build as build_alternative
+from bot.alternative.verify import verify as verify_alternatives
 from bot.classify import Schema, backend_for, project_findings, review_migration
 from bot.classify.backend import Backend
 from bot.classify.postgresql import DEFAULT_VERSION as DEFAULT_PG_VERSION
@@ -164,6 +167,8 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
             if migration.change != ChangeKind.deleted:
                 place_findings(migration, tree / migration.file)
             report.migrations.append(migration)
+        if backend.recipes:
+            _alternatives(options, config, project, tree, backend, report)
         consolidate(
             report,
             deploy=options.deploy or config.deploy or "rolling",
@@ -212,6 +217,7 @@ def _collect(
     report.server_version = output.server_version
     report.database = output.database
     report.base_state = output.base_state
+    report.partitioned = output.partitioned
     report.errors += output.errors
     return output
 
@@ -249,6 +255,37 @@ def base_sources(repo: Path, merge_base: str | None, files: list[MigrationFile])
             except ReviewError:
                 continue
     return found
+
+
+def _alternatives(
+    options: ReviewOptions,
+    config: Config,
+    project: Path,
+    tree: Path,
+    backend: Backend,
+    report: Report,
+) -> None:
+    """One safer alternative per risky migration, shared by its findings, then verified."""
+    alternatives = {
+        m.label: build_alternative(m, tree, backend, partitioned=set(report.partitioned))
+        for m in report.migrations
+        if m.change != ChangeKind.deleted
+        and not m.error
+        and m.database == "default"  # the alias the scratch database verifies
+        and needs_alternative(m)
+    }
+    verify_alternatives(
+        alternatives,
+        project,
+        python=options.python,
+        settings=options.settings or config.settings,
+        database_url=options.database_url,
+    )
+    for migration in report.migrations:
+        alternative = alternatives.get(migration.label) if migration.database == "default" else None
+        for finding in migration.findings if alternative else []:
+            if finding.risk >= WORTH_IT and not finding.ignored:
+                finding.alternative = alternative
 
 
 def deleted(file: MigrationFile, labels: dict[str, str]) -> CollectedMigration:

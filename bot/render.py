@@ -58,6 +58,8 @@ RISK_EMOJI = {
     Risk.high: "🔴",
     Risk.critical: "⛔",
 }
+KEPT_BLANK = "\x1f"
+"""Stands for a blank line of a code block until the comment's blank lines are squeezed."""
 BLOCKS_TEXT = {"none": "nothing", "writes": "writes", "reads": "reads + writes"}
 
 
@@ -104,6 +106,7 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         text=markdown.inline_text,
         code=markdown.code_span,
         fence=markdown.fence,
+        code_block=code_block,
         cell=markdown.table_cell,
         prose=markdown.prose,
         html=markdown.html_text,
@@ -172,7 +175,7 @@ def _render(env: jinja2.Environment, report: Report, *, detail: str, shortened: 
             file=f"{where}:{line}" if line else where,
             hint="fix the template, or remove it from --template-dir to use the bundled one",
         ) from exc
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return re.sub(r"\n{3,}", "\n\n", text).strip().replace(KEPT_BLANK, "") + "\n"
 
 
 def _template_position(exc: jinja2.TemplateError) -> tuple[str, int | None]:
@@ -335,6 +338,13 @@ def version_mismatch(report: Report) -> str | None:
 def server_version(num: int | None) -> str | None:
     """150019 -> "15.19" (PostgreSQL 10 and later number versions major * 10000 + minor)."""
     return f"{num // 10000}.{num % 10000}" if num else None
+
+
+def code_block(text: str) -> str:
+    """A whole Python file as a fenced block whose blank lines survive the squeeze of the
+    comment's blank lines."""
+    kept = "\n".join(line if line.strip() else KEPT_BLANK for line in text.strip("\n").splitlines())
+    return markdown.fence(kept, "python").rstrip("\n")
 
 
 def short_sql(sql: str, width: int = 72) -> str:

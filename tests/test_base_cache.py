@@ -118,25 +118,27 @@ def test_a_warm_run_restores_the_base_and_reviews_the_same(
         }
 
 
-def test_a_moved_base_restores_the_largest_snapshot_it_contains(shop: Path, tmp_path: Path) -> None:
+def test_a_moved_base_restores_the_largest_snapshot_it_contains(
+    shop: Path, tmp_path: Path, server: str | None
+) -> None:
     cache = tmp_path / "cache"
-    run(shop, CATALOG, cache)  # saves store.0001-0002
+    run(shop, CATALOG, cache, server)  # saves store.0001-0002
     # Main merged 0003 and 0004: the next pull request adds only the later ones.
-    moved = run(shop, CATALOG[2:], cache)
+    moved = run(shop, CATALOG[2:], cache, server)
     assert moved.base_state is not None
     assert (moved.base_state.cache, moved.base_state.restored, moved.base_state.applied) == (
         "prefix", 2, 2,
     )  # fmt: skip
     assert moved.base_state.migrations == 4 and moved.base_state.saved
-    again = run(shop, CATALOG[2:], cache)
+    again = run(shop, CATALOG[2:], cache, server)
     assert again.base_state is not None
     assert (again.base_state.cache, again.base_state.restored) == ("hit", 4)
-    assert reviewed(moved) == reviewed(again) == reviewed(run(shop, CATALOG[2:], None))
+    assert reviewed(moved) == reviewed(again) == reviewed(run(shop, CATALOG[2:], None, server))
     assert len(snapshots(cache)) == 2
     # A pull request that needs less than any snapshot holds uses none of them.
-    earlier = run(shop, CATALOG, cache)
+    earlier = run(shop, CATALOG, cache, server)
     assert earlier.base_state is not None and earlier.base_state.cache == "hit"
-    first = run(shop, ["0002_product_note", *CATALOG], cache)
+    first = run(shop, ["0002_product_note", *CATALOG], cache, server)
     assert first.base_state is not None
     assert (first.base_state.cache, first.base_state.restored) == ("miss", 0)
 
@@ -184,13 +186,13 @@ def test_a_snapshot_whose_table_disagrees_is_not_trusted(shop: Path, tmp_path: P
 
 
 def test_an_edited_applied_migration_invalidates_the_snapshots_holding_it(
-    shop: Path, tmp_path: Path
+    shop: Path, tmp_path: Path, server: str | None
 ) -> None:
     cache = tmp_path / "cache"
-    run(shop, CATALOG, cache)
+    run(shop, CATALOG, cache, server)
     initial = shop / "catalog" / "migrations" / "0001_initial.py"
     initial.write_text(initial.read_text() + "\n# edited after it was applied\n")
-    edited = run(shop, CATALOG, cache)
+    edited = run(shop, CATALOG, cache, server)
     assert edited.base_state is not None
     assert (edited.base_state.cache, edited.base_state.restored) == ("miss", 0)
     assert edited.base_state.saved and len(snapshots(cache)) == 2
@@ -198,7 +200,7 @@ def test_an_edited_applied_migration_invalidates_the_snapshots_holding_it(
     (shop / "catalog" / "migrations" / "0002_product_note.py").unlink()
     dependency = shop / "catalog" / "migrations" / "0003_product_code_not_unique.py"
     dependency.write_text(dependency.read_text().replace("0002_product_note", "0001_initial"))
-    gone = run(shop, CATALOG[1:], cache)
+    gone = run(shop, CATALOG[1:], cache, server)
     assert gone.base_state is not None and gone.base_state.cache == "miss"
 
 

@@ -9,6 +9,8 @@ executor over its per-backend schema editors. A backend (``bot.classify.postgres
   locks, work and ``risk.Hit``s;
 - ``advice``: the safer-code renderer of each rule it raises, by rule id (``bot.classify.advice``
   has the ones every backend shares);
+- ``recipes``: by rule id, how an operation that raises it is rewritten as complete migration
+  files (``bot.classify.recipe``), which ``bot.alternative`` assembles and verifies;
 - its migration-level rules: the lock-timeout rule's id, whether RunPython runs under the
   schema changes' locks, and any rule of its own about an operation or the whole migration.
 
@@ -22,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from bot.classify.advice import Advice, Context
+from bot.classify.recipe import Recipe
 from bot.classify.risk import Reading
 from bot.classify.schema import Schema
 from bot.models import CollectedMigration, Finding, OperationInfo, Trace
@@ -41,6 +44,8 @@ class Backend:
 
     name: str = ""
     advice: Mapping[str, Advice] = {}
+    recipes: Mapping[str, Recipe] = {}
+    """File recipes by rule id, in the order that decides which one rewrites an operation."""
     transactional_ddl: bool = True
     """Schema changes wait for COMMIT (MySQL commits each one at once), holding their locks."""
     lock_timeout_rule: str | None = None

@@ -53,12 +53,7 @@ def entry(rule: Rule) -> str:
             rule.bad.code,
             "```",
             "",
-            "Safer:",
-            "",
-            f"```{rule.safe.lang}",
-            rule.safe.code,
-            "```",
-            "",
+            *_safer(rule),
         ]
     )
 
@@ -70,6 +65,34 @@ def _decision(rule: Rule) -> str:
     if rule.restates:
         return " · folds into the other lock finding of its operation"
     return ""
+
+
+def _safer(rule: Rule) -> list[str]:
+    """The review's own files for an example migration where the rule has a file recipe (the
+    same builder writes them), else the catalogue's safe form."""
+    from bot.alternative.examples import EXAMPLES, PARTITIONED_INDEX, files_for
+
+    example = EXAMPLES.get(rule.id)
+    if example is None:
+        return ["Safer:", "", f"```{rule.safe.lang}", rule.safe.code, "```", ""]
+    lines = [
+        "Safer, on PostgreSQL: what the review offers in place of a migration like the bad "
+        "one (every operation kept; shown as paste-ready only once applied on the scratch "
+        "database: same schema and state, no blocking scan):",
+        "",
+    ]
+    examples = [example] + ([PARTITIONED_INDEX] if rule.id == "MR-LOCK-INDEX" else [])
+    for item in examples:
+        if item is PARTITIONED_INDEX:
+            lines += [
+                "On a partitioned table, where PostgreSQL refuses `CONCURRENTLY`, the index is "
+                "built partition by partition:",
+                "",
+            ]
+        for file in files_for(rule.id, item):
+            release = f" (release {file.release})" if file.release > 1 else ""
+            lines += [f"`{file.path}`{release}:", "", "```python", file.source.rstrip(), "```", ""]
+    return lines
 
 
 def render() -> str:

@@ -14,6 +14,7 @@ from bot.classify.backend import Backend
 from bot.classify.postgresql import traced
 from bot.classify.postgresql.advice import advice
 from bot.classify.postgresql.analyzer import Analyzer, held_values
+from bot.classify.postgresql.recipes import RECIPES
 from bot.classify.risk import Effect, Reading, assess
 from bot.classify.schema import Schema
 from bot.classify.sql import short, split
@@ -27,6 +28,7 @@ DEFAULT_VERSION = 17
 class PostgreSQL(Backend):
     name = "postgresql"
     lock_timeout_rule = "MR-NO-LOCK-TIMEOUT"
+    recipes = RECIPES
 
     def __init__(self, pg_version: int) -> None:
         self.pg_version = pg_version

@@ -263,8 +263,13 @@ class ScratchDatabase(Scratch):
 
     ``url`` names a database only to connect to: it is never written to. It must be empty or
     itself made by the tool, so that a production URL given by mistake is refused before
-    anything happens on that server.
+    anything happens on that server. With ``template`` (the URL of another scratch database of
+    the tool, which nobody may be connected to), the new database starts as its copy.
     """
+
+    def __init__(self, url: str, template: str | None = None) -> None:
+        super().__init__(url)
+        self.template = db.database_name(template) if template else "template0"
 
     def with_database(self, url: str, name: str) -> str:
         return db.with_database(url, name)
@@ -275,7 +280,7 @@ class ScratchDatabase(Scratch):
             cursor = connection.cursor()
             try:
                 cursor.execute(
-                    f"CREATE DATABASE \"{self.name}\" TEMPLATE template0 ENCODING 'UTF8'"
+                    f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}" ENCODING \'UTF8\''
                 )
                 self.created = True
                 cursor.execute(f"COMMENT ON DATABASE \"{self.name}\" IS '{MARKER}'")

@@ -7,6 +7,8 @@ Modes:
   ``bot.models.CollectorOutput`` validates. With no migration file to review, only the checks
   run, on no database.
 - ``sql``: run raw SQL statements on a scratch database, traced, for ``check-sql --trace``.
+- ``verify``: apply safer alternatives and their originals from the same starting state and
+  compare what they leave (``verify``), each side in a child process in ``side`` mode.
 
 The project's code may print; file descriptor 1 is therefore pointed at stderr for the whole
 run and the report goes to a private copy of the original stdout. Exit code 0 means the report
@@ -26,7 +28,19 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import backends, cache, checks, databases, migrate, project, rawsql, trace
+from . import (
+    backends,
+    cache,
+    checks,
+    databases,
+    migrate,
+    project,
+    rawsql,
+    side,
+    snapshot,
+    trace,
+    verify,
+)
 from .errors import CollectorError
 
 EXIT_OK, EXIT_FATAL = 0, 2
@@ -58,6 +72,10 @@ def main() -> int:
         output = empty_output(request.get("mode"))
         if request["mode"] == "migrations":
             collect_migrations(request, output)
+        elif request["mode"] == "verify":
+            verify.run(request, output)
+        elif request["mode"] == "side":
+            side.run(request, output)
         else:
             rawsql.trace_statements(request, output)
     except CollectorError as exc:
@@ -96,11 +114,19 @@ def empty_output(mode: object) -> dict[str, Any]:
             "migrations": [],
             "conflicts": [],
             "missing": [],
+            "partitioned": [],
             "errors": [],
         }
     if mode == "sql":
         return {"server_version_num": None, "database": "", "statements": [], "errors": []}
-    raise CollectorError(f"unknown request mode {mode!r}: expected 'migrations' or 'sql'")
+    if mode == "verify":
+        return {"database": "", "results": [], "errors": []}
+    if mode == "side":
+        keys = ("schema", "state", "traces", "pending", "problems", "errors")
+        return {key: {} if key in ("schema", "state") else [] for key in keys}
+    raise CollectorError(
+        f"unknown request mode {mode!r}: expected 'migrations', 'sql', 'verify' or 'side'"
+    )
 
 
 def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
@@ -182,6 +208,8 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
                 output["errors"] += [e for e in collection.errors if e not in output["errors"]]
                 if alias == databases.DEFAULT:
                     output["base_state"] = collection.base_state.to_dict()
+                    if vendor == "postgresql":
+                        output["partitioned"] = snapshot.partitioned(connections[alias].cursor())
             output["migrations"] = databases.keep(results)
         finally:
             for tracer in tracers:

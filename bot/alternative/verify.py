@@ -1,0 +1,73 @@
+"""Verify every alternative that offers files, with a second run of the collector.
+
+The alternatives are made after the review (they need its findings), so the collector runs
+again, in ``verify`` mode: from the state before each migration it applies the original and the
+alternative in two copies of the same database and compares what they leave
+(``mr_collector.verify``). Only an alternative it proves gets ``verified``; the others keep
+their reason, and the comment shows them as guidance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from bot.collect import TIMEOUT, repo_root, run_collector
+from bot.errors import ReviewError
+from bot.models import Alternative, Model
+
+
+class VerifyResult(Model):
+    id: str
+    verified: bool
+    verification: str | None = None
+
+
+class VerifyOutput(Model):
+    database: str = ""
+    results: list[VerifyResult]
+    errors: list[dict] = Field(default_factory=list)
+
+
+def verify(
+    alternatives: dict[str, Alternative],
+    project_dir: Path,
+    *,
+    python: str | None,
+    settings: str | None,
+    database_url: str | None,
+    timeout: float = TIMEOUT,
+) -> None:
+    """Set ``verified`` and ``verification`` on each of ``alternatives`` (keyed by migration)."""
+    offered = {label: alt for label, alt in alternatives.items() if alt.files}
+    if not offered:
+        return
+    project_dir = Path(project_dir).resolve()
+    request = {
+        "mode": "verify",
+        "project_dir": str(project_dir),
+        "repo_root": str(repo_root(project_dir)),
+        "settings": settings,
+        "database_url": database_url,
+        "pg_bin": None,
+        "alternatives": [
+            {
+                "id": label,
+                "migration": label,
+                "files": [f.model_dump(mode="json") for f in alt.files],
+                "edits_models": any("/migrations/" not in "/" + f.path for f in alt.files),
+            }
+            for label, alt in offered.items()
+        ],
+    }
+    try:
+        output = VerifyOutput.model_validate(run_collector(request, python=python, timeout=timeout))
+    except ReviewError as exc:
+        for alt in offered.values():
+            alt.verification = f"could not be verified: {exc.error.message}"
+        return
+    for result in output.results:
+        alt = offered[result.id]
+        alt.verified = result.verified
+        alt.verification = result.verification

@@ -1,0 +1,185 @@
+"""One side of a verification: the project in one tree, on one scratch database, one step.
+
+``verify`` runs each side in a process of its own (``mode: side``), because the two trees it
+compares hold different migration modules and model files, and Django loads a project once per
+process. A side is one of:
+
+- ``before``: apply everything the migration under review depends on (the starting state);
+- ``original``: from there, apply that migration, traced;
+- ``alternative``: in the tree with the alternative's files swapped in, check that Django loads
+  the graph (no conflicts, every dependency resolves) and that ``makemigrations`` finds nothing
+  to do, then apply the alternative's migrations, traced (and, with ``full``, the rest);
+- ``expected``: in the tree with only the edited models, apply every migration and then the
+  ones ``makemigrations`` would write for the edits: what Django creates for the edited models.
+
+Each prints the schema and state it leaves (``snapshot``), its traces and what it found wrong.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from . import migrate, project, snapshot, trace
+from .errors import CollectorError
+
+Key = tuple[str, str]
+
+
+def run(request: dict[str, Any], output: dict[str, Any]) -> None:
+    tree = Path(request["project_dir"]).resolve()
+    django_root = project.find_django_root(tree)
+    module = project.settings_module(request.get("settings"), django_root)
+    django = project.import_settings(module, django_root)
+    engine, vendor = project.default_engine(None)
+    if vendor != "postgresql":
+        raise CollectorError("alternatives are verified on PostgreSQL only")
+    project.point_default_at(request["url"], engine, vendor)
+    django.setup()
+    from django.db import connections
+
+    try:
+        Side(request, tree).run(output)
+    finally:
+        connections.close_all()
+
+
+class Side:
+    def __init__(self, request: dict[str, Any], tree: Path) -> None:
+        from django.db import connection
+        from django.db.migrations.executor import MigrationExecutor
+
+        self.request = request
+        self.tree = tree
+        self.connection = connection
+        try:
+            self.executor = MigrationExecutor(connection)
+        except Exception as exc:
+            raise CollectorError(
+                f"Django cannot load the migration graph: {type(exc).__name__}: {exc}",
+                detail=traceback.format_exc(),
+            ) from exc
+        self.loader = self.executor.loader
+        self.key: Key = tuple(request["migration"])  # type: ignore[assignment]
+
+    def run(self, output: dict[str, Any]) -> None:
+        action = self.request["action"]
+        if action == "before":
+            parents = [parent.key for parent in self.loader.graph.node_map[self.key].parents]
+            self.executor.migrate(parents)
+            return
+        output["pending"] = self.pending()
+        if action == "original":
+            output["traces"] = self.apply_traced([self.key])
+            nodes = [self.key]
+        elif action == "alternative":
+            conflicts = self.loader.detect_conflicts()
+            if conflicts:
+                output["problems"].append(
+                    "the graph has conflicts: "
+                    + "; ".join(f"{app}: {', '.join(names)}" for app, names in conflicts.items())
+                )
+            nodes = self.keys_of(self.request["files"])
+            output["traces"] = self.apply_traced(nodes)
+        else:  # expected
+            nodes = []
+        if self.request.get("full") or action == "expected":  # compare the whole graph
+            self.executor.loader.build_graph()
+            self.executor.migrate(self.loader.graph.leaf_nodes())
+            if action == "expected":
+                self.apply_edits()
+            nodes = self.loader.graph.leaf_nodes()
+        output["schema"] = snapshot.schema(self.connection.cursor())
+        output["state"] = snapshot.state(self.loader.project_state(nodes, at_end=True))
+
+    def pending(self) -> list[str]:
+        """What ``makemigrations --check`` would write: the models and the graph disagree."""
+        return [
+            f"{migration.app_label}: {operation.describe()}"
+            for migration in self.changes()
+            for operation in migration.operations
+        ]
+
+    def changes(self) -> list[Any]:
+        from django.apps import apps
+        from django.db.migrations.autodetector import MigrationAutodetector
+        from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
+        from django.db.migrations.state import ProjectState
+
+        detector = MigrationAutodetector(
+            self.loader.project_state(),
+            ProjectState.from_apps(apps),
+            NonInteractiveMigrationQuestioner(dry_run=True),
+        )
+        found = detector.changes(graph=self.loader.graph)
+        return [migration for app in sorted(found) for migration in found[app]]
+
+    def apply_edits(self) -> None:
+        """Apply, after the whole graph, the migrations ``makemigrations`` writes for the edits."""
+        state = self.loader.project_state()
+        for migration in self.changes():
+            with self.connection.schema_editor(atomic=migration.atomic) as editor:
+                state = migration.apply(state, editor)
+
+    def keys_of(self, files: list[str]) -> list[Key]:
+        """The migrations of the alternative's files, found through the modules Django loaded."""
+        by_path = {}
+        for key, migration in self.loader.disk_migrations.items():
+            module = sys.modules[type(migration).__module__]
+            by_path[Path(module.__file__ or "").resolve()] = key
+        keys = []
+        for path in files:
+            key = by_path.get((self.tree / path).resolve())
+            if key is None:
+                raise CollectorError(
+                    "Django's migration loader does not load this file of the alternative",
+                    file=path,
+                )
+            keys.append(key)
+        return keys
+
+    def apply_traced(self, nodes: list[Key]) -> list[dict[str, Any]]:
+        """Apply ``nodes`` and what they need that is not applied yet, in the order ``migrate``
+        would; return the traces of the statements of ``nodes``."""
+        plan = [migration for migration, _ in self.executor.migration_plan(nodes)]
+        if not plan:
+            return []
+        tracer = trace.Tracer(self.connection.connection, self.request["url"])
+        traces: list[dict[str, Any]] = []
+        try:
+            state = self.loader.project_state((plan[0].app_label, plan[0].name), at_end=False)
+            for migration in plan:
+                key = (migration.app_label, migration.name)
+                recorder = Recorder(migration, self.connection, tracer)
+                try:
+                    state = migrate.apply(state, recorder)
+                finally:
+                    traces += _traces(key, recorder) if key in nodes else []
+        finally:
+            tracer.close()
+        return traces
+
+
+class Recorder(migrate.Recorder):
+    """Also traces the RunPython inside a SeparateDatabaseAndState, as alternatives write their
+    batched fills: every query of such an operation is traced, like a RunPython's."""
+
+    def in_python(self) -> bool:
+        if self.operation is None:
+            return False
+        operation = self.migration.operations[self.operation]
+        inner = getattr(operation, "database_operations", [])
+        return super().in_python() or any(not op.reduces_to_sql for op in inner)
+
+
+def _traces(key: Key, recorder: migrate.Recorder) -> list[dict[str, Any]]:
+    found = []
+    for operation, items in recorder.executed_only.items():
+        for item in items:
+            found.append({"migration": key[1], "operation": operation, **item})
+    for operation, items in recorder.operation_traces.items():
+        for item in items:
+            found.append({"migration": key[1], "operation": operation, **item})
+    return found
