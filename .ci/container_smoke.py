@@ -22,6 +22,7 @@ the reason on any failure. ``MR_SMOKE_IMAGE=TAG`` reuses an image built before i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -44,7 +45,9 @@ from bot.models import Report
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "container"
 CORPUS = ROOT / "tests" / "corpus"
-TAG = "localhost/migration-review:smoke"
+# One tag per checkout: smoke runs of other clones on the same machine neither replace nor
+# remove this one's image while it runs.
+TAG = f"localhost/migration-review:smoke-{hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]}"
 REPOSITORY = "acme/shop"
 PULL = 7
 RUNNER_UID = 1001  # the Actions runner's user owns the workspace, not the container's root
