@@ -24,6 +24,8 @@ from bot.classify.postgresql import DEFAULT_VERSION as DEFAULT_PG_VERSION
 from bot.classify.review import BACKENDS
 from bot.classify.rules import RULES
 from bot.classify.sql import statements
+from bot.cli import seconds
+from bot.collect import TIMEOUT
 from bot.errors import EXIT_FAIL, EXIT_PASS, ReviewError
 from bot.models import Risk, StatementReview, Verdict
 from bot.pgbin import add_pg_bin_argument, choose_binaries
@@ -65,6 +67,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "cluster started for the run)",
     )
     add_pg_bin_argument(parser)
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=TIMEOUT,
+        metavar="SECONDS",
+        help=f"with --trace: stop when running the SQL takes longer ({TIMEOUT:.0f})",
+    )
     parser.add_argument(
         "--fail-on",
         choices=[risk.value for risk in Risk],
@@ -148,6 +157,7 @@ def check_file(path: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
             database_url=args.database_url,
             file=str(path),
             pg_bin=binaries.bin_dir if binaries else None,
+            timeout=args.timeout,
         )
         traces = traced.statements
         if pg_version is None and traced.server_version_num:

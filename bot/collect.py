@@ -17,6 +17,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,13 @@ from pydantic import ValidationError
 
 from bot.classify.sql import statements
 from bot.collector import COLLECTOR_DIR
+from bot.collector.mr_collector.progress import PREFIX as PROGRESS_PREFIX
 from bot.errors import ReviewError
 from bot.models import CollectedStatement, CollectorOutput, MigrationFile, Model, ToolError
 from bot.sandbox import collector_tmp
 from bot.secret_env import without_secrets
 
-TIMEOUT = 900.0
+TIMEOUT = 600.0
 # After Ctrl-C or a timeout the collector still has to stop its cluster and drop its database.
 CLEANUP_GRACE = 60.0
 STDERR_TAIL = 40
@@ -167,7 +170,7 @@ def run_collector(
             stage="collect",
             file=first.get("file") or file,
             hint=first.get("hint") or HINT.format(python=python),
-            detail="\n".join(filter(None, [first.get("detail"), _tail(stderr)])),
+            detail="\n".join(filter(None, [first.get("detail"), stderr])),
         )
     return data
 
@@ -176,37 +179,74 @@ def _communicate(
     request: dict[str, Any], python: str, timeout: float, file: str | None, tmp: Path
 ) -> tuple[int, str, str]:
     """Run the collector to its end: (exit code, stdout, stderr)."""
+    read_end, write_end = os.pipe()
     try:
         process = subprocess.Popen(
             [python, "-I", "-B", str(COLLECTOR_DIR)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=write_end,
             env={**without_secrets(), "TMPDIR": str(tmp)},
             text=True,
         )
     except OSError as exc:
+        os.close(read_end)
         raise ReviewError(
             f"cannot run the collector with {python}: {exc}",
             stage="collect",
             file=file,
             hint="pass --python with the path of the project's Python interpreter",
         ) from exc
+    finally:
+        os.close(write_end)
+    stderr = CollectorLog(read_end)
     try:
-        stdout, stderr = process.communicate(json.dumps(request), timeout=timeout)
+        stdout, _ = process.communicate(json.dumps(request), timeout=timeout)
     except subprocess.TimeoutExpired:
-        stdout, stderr = _stop(process)
+        _stop(process)
+        at = f": it was at {stderr.position}" if stderr.position else ""
         raise ReviewError(
-            f"the collector did not finish within {timeout:.0f} s",
+            f"the collector did not finish within {timeout:.0f} s{at}",
             stage="collect",
             file=file,
-            hint="a migration may be waiting for a lock or running a long RunPython",
-            detail=_tail(stderr),
+            hint="that migration may be waiting for a lock or running a long RunPython; if it "
+            "is only slow, allow more time with --timeout (the action's timeout input)",
+            detail=stderr.text(),
         ) from None
     except BaseException:
         _stop(process)
         raise
-    return process.returncode, stdout, stderr
+    text = stderr.text()
+    if process.returncode < 0 and stderr.position:
+        text += f"\n(it was at {stderr.position})"
+    return process.returncode, stdout, text
+
+
+class CollectorLog:
+    """The collector's stderr, read as it is written: its progress lines are shown at once (and
+    the last one kept), the end of everything is kept for error messages."""
+
+    def __init__(self, fd: int) -> None:
+        self.lines: deque[str] = deque(maxlen=STDERR_TAIL)
+        self.position: str | None = None
+        self._file = os.fdopen(fd, encoding="utf-8", errors="replace")
+        self._thread = threading.Thread(target=self._read, name="mr-collector-log", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        with self._file:
+            for line in self._file:
+                line = line.rstrip("\n")
+                if line.startswith(PROGRESS_PREFIX):
+                    self.position = line.removeprefix(PROGRESS_PREFIX)
+                    print(f"migration-review: {self.position}", file=sys.stderr, flush=True)
+                self.lines.append(line)
+
+    def text(self) -> str:
+        """What was written, up to its end: a child the PR's code left holding the pipe is not
+        waited for long."""
+        self._thread.join(timeout=5)
+        return "\n".join(self.lines).strip()
 
 
 def _no_report(returncode: int, python: str, file: str | None, stderr: str) -> ReviewError:
@@ -222,25 +262,26 @@ def _no_report(returncode: int, python: str, file: str | None, stderr: str) -> R
             "kills its process); the detail ends with what it was doing. An embedded "
             "PostgreSQL it started was stopped; on a --database-url server, drop the "
             "mr_scratch_* database it leaves",
-            detail=_tail(stderr),
+            detail=stderr,
         )
     return ReviewError(
         f"the collector failed (exit code {returncode}) without a report",
         stage="collect",
         file=file,
         hint=HINT.format(python=python),
-        detail=_tail(stderr),
+        detail=stderr,
     )
 
 
-def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:
+def _stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, time to clean up, then SIGKILL."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     try:
-        return process.communicate(timeout=CLEANUP_GRACE)
+        process.communicate(timeout=CLEANUP_GRACE)
     except subprocess.TimeoutExpired:
         process.kill()
-        return process.communicate()
+        process.communicate()
 
 
 def _validate(model: type[Any], data: dict[str, Any]) -> Any:
@@ -254,7 +295,3 @@ def _validate(model: type[Any], data: dict[str, Any]) -> Any:
             "django-migration-review",
             detail=str(exc),
         ) from exc
-
-
-def _tail(text: str) -> str:
-    return "\n".join(text.strip().splitlines()[-STDERR_TAIL:])

@@ -22,7 +22,8 @@ from bot.alternative.verify import verify as verify_alternatives
 from bot.classify import Schema, backend_for, project_findings, review_migration
 from bot.classify.backend import Backend
 from bot.classify.postgresql import DEFAULT_VERSION as DEFAULT_PG_VERSION
-from bot.collect import collect
+from bot.cli import seconds
+from bot.collect import TIMEOUT, collect
 from bot.config import CONFIG_NAME, Config, find_config, load_config
 from bot.consolidate import DEFAULT_SMALL_TABLE_SECONDS, consolidate
 from bot.diff import diff_migrations, git, head_tree, resolve, toplevel, untracked_cause
@@ -96,6 +97,7 @@ class ReviewOptions(Model):
         default_factory=list,
         description="Files to copy from the checkout into the head's worktree (untracked ones).",
     )
+    timeout: float = Field(TIMEOUT, description="Seconds the collector may run.")
     format: Literal["markdown", "json", "sarif"] = "markdown"
     output: Path | None = None
     max_chars: int = Field(
@@ -208,6 +210,7 @@ def _collect(
         cache_dir=options.cache_dir,
         base_sources=base_sources(options.repo, report.merge_base, present),
         pg_bin=binaries.bin_dir if binaries else None,
+        timeout=options.timeout,
     )
     if binaries is not None and output.backend == "postgresql":
         report.server_binaries = f"{binaries.bin_dir} ({binaries.source})"
@@ -486,6 +489,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="when --head is not what the checkout has, copy these files (relative to the "
         "repository, e.g. a git-ignored local_settings.py) from the checkout into the head's "
         "temporary worktree",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop the review when rendering and tracing take longer ({TIMEOUT:.0f}); the "
+        "message names the migration and operation it was at",
     )
     parser.add_argument(
         "--format",

@@ -47,6 +47,7 @@ SAMPLE_INPUTS = {
     "small-table-seconds": "5",
     "cache-dir": "/github/workspace/ci-cache",
     "check-run": "true",
+    "timeout": "1200",
 }
 
 

@@ -4,7 +4,7 @@ on the demo repository plus one migration that holds (or kills) the collector mi
 SIGTERM (``docker stop``, ``timeout``, a cancelled job) must unwind like Ctrl-C: the collector
 stopped, its embedded PostgreSQL stopped, every temporary folder and the git worktree removed.
 A collector killed outright (SIGKILL) runs no cleanup: the bot stops the server it left and
-says it was killed.
+says it was killed. And a migration that hangs is stopped at ``--timeout``, named.
 """
 
 from __future__ import annotations
@@ -74,12 +74,13 @@ def tmp() -> Iterator[Path]:
 
 
 def start(
-    repo: tuple[Path, str, str], tmp_path: Path, tmp: Path, **env: str
+    repo: tuple[Path, str, str], tmp_path: Path, tmp: Path, extra: list[str] = (), **env: str
 ) -> subprocess.Popen[str]:
     project, base, head = repo
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "analyze", "--repo", str(project), "--base", base,
-         "--head", head, "--python", sys.executable, "--output", str(tmp_path / "review.md")],
+         "--head", head, "--python", sys.executable, "--output", str(tmp_path / "review.md"),
+         *extra],
         cwd=ROOT,
         env={**os.environ, "TMPDIR": str(tmp), "MR_TEST_HOLD": str(tmp_path / "hold.json"),
              **env},
@@ -137,3 +138,21 @@ def test_a_killed_collector_has_its_cluster_stopped_and_is_reported_killed(
     assert list(tmp.iterdir()) == []
     review = (tmp_path / "review.md").read_text()
     assert "killed by SIGKILL" in review
+
+
+@pytest.mark.usefixtures("pg_bin")
+def test_the_time_limit_names_the_migration_and_operation_it_stopped(
+    repo: tuple[Path, str, str], tmp_path: Path, tmp: Path
+) -> None:
+    process = start(repo, tmp_path, tmp, extra=["--timeout", "15"])
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 2, stderr
+    # Progress as it goes: every migration, and the operation a slow one is at.
+    earlier = "shop.0001_initial (earlier migration, applied first, 1 of 2)"
+    assert f"migration-review: {earlier}" in stderr
+    assert "migration-review: shop.0002_order_paid_at (new migration 1 of 11)" in stderr
+    at = "shop.0009_hold (new migration 11 of 11), operation 1 of 1: Raw Python operation"
+    assert f"migration-review: {at}" in stderr
+    assert f"the collector did not finish within 15 s: it was at {at}" in stderr
+    assert "--timeout" in stderr
+    assert processes_using(tmp) == [] and list(tmp.iterdir()) == []

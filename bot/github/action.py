@@ -29,6 +29,8 @@ from pathlib import Path
 from github import Github
 
 from bot import __version__
+from bot.cli import seconds
+from bot.collect import TIMEOUT
 from bot.errors import EXIT_CODES, EXIT_ERROR, EXIT_PASS, ReviewError
 from bot.github import workflow
 from bot.github.annotations import WORKFLOW_LEVEL, annotations
@@ -82,6 +84,7 @@ class Settings:
     small_table_seconds: float | None = None
     cache_dir: Path | None = None
     sarif_path: Path | None = None
+    timeout: float = TIMEOUT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -224,6 +227,11 @@ def read_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         small_table_seconds = -1.0
     if small_table_seconds is not None and not 0 <= small_table_seconds < float("inf"):
         raise _bad_input("small-table-seconds", small or "", "a number of seconds such as 1")
+    timeout = value("timeout")
+    try:
+        seconds_allowed = seconds(timeout) if timeout else TIMEOUT
+    except argparse.ArgumentTypeError:
+        raise _bad_input("timeout", timeout or "", "a positive number of seconds") from None
     config, template_dir, cache_dir = value("config"), value("template-dir"), value("cache-dir")
     sarif_path = value("sarif-path")
     return Settings(
@@ -243,6 +251,7 @@ def read_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         small_table_seconds=small_table_seconds,
         cache_dir=Path(cache_dir) if cache_dir else None,
         sarif_path=Path(sarif_path) if sarif_path else None,
+        timeout=seconds_allowed,
     )
 
 
@@ -290,6 +299,7 @@ def analyze(settings: Settings, event: Event, gh: Github | None) -> Report:
                     deploy=settings.deploy,
                     small_table_seconds=settings.small_table_seconds,
                     cache_dir=settings.cache_dir,
+                    timeout=settings.timeout,
                 )
             )
     except ReviewError as exc:  # preparing the interpreter: review() reports its own errors

@@ -43,6 +43,7 @@ INPUTS = (
     "small-table-seconds",
     "cache-dir",
     "check-run",
+    "timeout",
 )
 DISPATCH_PR_INPUTS = ("pr", "pr-number", "pull-request")
 PR_EVENTS = ("pull_request", "pull_request_target")

@@ -42,6 +42,7 @@ from . import (
     verify,
 )
 from .errors import CollectorError
+from .progress import PROGRESS
 
 EXIT_OK, EXIT_FATAL = 0, 2
 
@@ -63,6 +64,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main() -> int:
     report = _reserve_stdout()
+    PROGRESS.start()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
     output: dict[str, Any] = {"errors": []}
@@ -83,7 +85,11 @@ def main() -> int:
         code = EXIT_FATAL
     except Interrupted as exc:
         output["errors"].append(
-            CollectorError(f"interrupted by signal {exc.signum}; cleaned up").to_dict()
+            CollectorError(
+                f"interrupted by signal {exc.signum}"
+                + (f" at {PROGRESS.position}" if PROGRESS.position else "")
+                + "; cleaned up"
+            ).to_dict()
         )
         code = 128 + exc.signum
     except Exception as exc:
@@ -96,6 +102,7 @@ def main() -> int:
             ).to_dict()
         )
         code = EXIT_FATAL
+    PROGRESS.close()
     json.dump(output, report)
     report.write("\n")
     report.flush()

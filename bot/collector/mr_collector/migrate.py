@@ -29,6 +29,7 @@ from typing import Any
 
 from . import cache, edits, operations, rollback, trace, twins
 from .errors import CollectorError
+from .progress import PROGRESS
 
 Key = tuple[str, str]
 NOT_RUN = (
@@ -152,6 +153,7 @@ class Recorder:
 
     def operation_started(self, index: int) -> None:
         self.operation = index
+        PROGRESS.at_operation(index, len(self.infos), self.infos[index]["describe"])
 
     def operation_finished(self, index: int, editor: Any, app_label: str, states: Any) -> None:
         self.operation = None
@@ -385,11 +387,16 @@ class Collection:
         plan = self.plan(new)
         base = self.base_of(plan, new)
         self.reach_base(base, snapshots)
-        for key in plan:
-            if key in base:
-                continue
+        rest = [key for key in plan if key not in base]
+        counts = {True: len(new), False: len(rest) - len(new)}
+        seen = {True: 0, False: 0}
+        for key in rest:
             blocker = self.failed_ancestor(key)
-            if key in new:
+            is_new = key in new
+            seen[is_new] += 1
+            kind = "new migration" if is_new else "earlier migration"
+            PROGRESS.at_migration(f"{key[0]}.{key[1]} ({kind} {seen[is_new]} of {counts[is_new]})")
+            if is_new:
                 self.migrations.append(self.collect_one(key, new[key], blocker))
             elif blocker is None and not self.already_applied(key):
                 self.apply_ancestor(key)
@@ -418,9 +425,12 @@ class Collection:
             outcome.restored = len(self.applied)
             self.stale = bool(self.applied)
         MigrationRecorder(self.connection).ensure_schema()
-        for key in base:
+        for number, key in enumerate(base, 1):
             if key in self.applied or self.failed_ancestor(key) or self.already_applied(key):
                 continue
+            PROGRESS.at_migration(
+                f"{key[0]}.{key[1]} (earlier migration, applied first, {number} of {len(base)})"
+            )
             self.apply_ancestor(key)
             outcome.applied += key in self.applied
         outcome.migrations = len(self.applied)
