@@ -4,7 +4,8 @@ The tests point PyGithub (unpatched) at it, and the container smoke test points 
 ``GITHUB_API_URL`` at it. It keeps the few resources the action touches (issue comments, pull
 requests, check runs and their annotations), records every request, and can be told to fail the
 way GitHub fails: a read-only token (403 "Resource not accessible by integration"), a 502 from
-the load balancer, a secondary rate limit (403 or 429 with ``retry-after``).
+the load balancer, a secondary rate limit (403 or 429 with ``retry-after``), or an answer that
+comes after the client gave up waiting (``answer_late``).
 
 Shapes follow docs.github.com/rest: issue comments (list with ``Link`` pagination, create,
 update; 422 on a body over 65,536 characters), ``GET /user`` (403 for an installation token such
@@ -24,6 +25,7 @@ prints the API URL on its first line, then serves until killed, rewriting ``stat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import signal
@@ -91,6 +93,7 @@ class FakeGitHub:
         self.pulls: dict[int, dict[str, Any]] = {}
         self.check_runs: dict[int, dict[str, Any]] = {}
         self.failures: list[Failure] = []
+        self.late: list[Failure] = []
         self._ids = iter(range(1001, 10**9))
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -134,6 +137,11 @@ class FakeGitHub:
     ) -> None:
         """Make the next ``times`` requests whose path matches the regex ``path`` fail."""
         self.failures.append(Failure(method, path, status, times, message, headers or {}))
+
+    def answer_late(self, method: str, path: str, seconds: float, *, times: int = 1) -> None:
+        """Carry out the next ``times`` matching requests, but answer only after ``seconds``:
+        what a client that timed out sooner never learns."""
+        self.late.append(Failure(method, path, 200, times, message=str(seconds)))
 
     def comments_on(self, issue: int) -> list[dict[str, Any]]:
         return [c for c in self.comments.values() if c["issue"] == issue]
@@ -382,8 +390,14 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = self._route(method, parts.path, query, payload, auth)
             except _Reply as exc:
                 reply = exc
-        self._send(reply)
+            late = next((f for f in gh.late if f.matches(method, parts.path)), None)
+            if late is not None:
+                late.times -= 1
         gh.save()
+        if late is not None:
+            time.sleep(float(late.message))
+        with contextlib.suppress(OSError):  # the client may have given up waiting
+            self._send(reply)
 
     def _route(
         self, method: str, path: str, query: dict[str, str], payload: Any, auth: str | None

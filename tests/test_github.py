@@ -121,10 +121,11 @@ def post(
     check_run: bool = False,
     event: Event | None = None,
     backoff_factor: float = 1.0,
+    timeout: int = 15,
 ) -> Outcome:
     body = render_markdown(report, max_chars=65535)
     return publish(
-        connect(fake.url, TOKEN, backoff_factor=backoff_factor),
+        connect(fake.url, TOKEN, backoff_factor=backoff_factor, timeout=timeout),
         event or pr_event(fake),
         report,
         body=body,
@@ -297,13 +298,30 @@ def test_a_secondary_rate_limit_is_waited_out_as_retry_after_says(fake: FakeGitH
     assert len(fake.check_runs) == 1
 
 
+def test_a_comment_created_but_answered_too_late_is_found_not_posted_twice(
+    fake: FakeGitHub,
+) -> None:
+    fake.answer_late("POST", r"/issues/\d+/comments$", 3)
+
+    first = post(fake, make_report([make_migration("0002_x")]), timeout=1)
+
+    assert first.errors == [] and first.comment_url
+    [comment] = fake.comments_on(PR)
+    posts = [r for r in fake.requests if r["method"] == "POST" and "comments" in r["path"]]
+    assert len(posts) == 1, "a POST that may have succeeded is never sent again blindly"
+    # The next run updates that one comment.
+    post(fake, make_report([make_migration("0003_y")]))
+    [updated] = fake.comments_on(PR)
+    assert updated["id"] == comment["id"] and "0003_y" in updated["body"]
+
+
 def test_github_down_after_the_retries_is_an_error_not_a_warning(fake: FakeGitHub) -> None:
     fake.fail("POST", r"/issues/\d+/comments$", 503, times=100)
 
     outcome = post(fake, make_report([make_migration("0002_x")]), backoff_factor=0.01)
 
     posts = [r for r in fake.requests if r["method"] == "POST" and "comments" in r["path"]]
-    assert len(posts) == 6  # the first try and 5 retries, then it gives up
+    assert len(posts) == 3  # each after reading the comments again, then it gives up
     assert outcome.warnings == [] and len(outcome.errors) == 1
     assert "review comment" in outcome.errors[0]
     assert TOKEN not in outcome.errors[0]

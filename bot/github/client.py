@@ -5,12 +5,21 @@ GitHub answers a burst of writes with a *secondary rate limit* (403 or 429, usua
 ``Retry``) already tells a rate-limit 403 from a permission 403 and honours ``retry-after``; it
 is given 429 and PATCH (comment and check-run updates) too, and a bound on attempts and waits so
 a stuck API fails the step in minutes, not hours.
+
+One request is never retried blindly: the POST that creates a comment. GitHub may create it and
+answer after the client gave up (a timeout, a 502 from the front end); sent again, the pull
+request gets two reviews, and later runs update only the first. ``bot.github.comment`` looks for
+it by its marker before it posts again. A refusal (a rate limit) is retried as before.
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from github import Auth, Github, GithubException, GithubRetry
 from requests import RequestException
+from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from bot import __version__
@@ -22,13 +31,39 @@ PER_PAGE = 100
 SECONDARY_RATE_WAIT = 60.0
 """GitHub: without retry-after, wait at least a minute after a secondary rate limit."""
 
+TIMEOUT = 15
+"""Seconds to wait for an answer (PyGithub's default)."""
+CREATES_COMMENT = re.compile(r"/issues/\d+/comments$")
+
 PublishFailure = (GithubException, RequestException)
 """What a call to the API can raise once the retries are spent."""
 
 
-def connect(api_url: str, token: str, *, backoff_factor: float = 1.0) -> Github:
+class PublishRetry(GithubRetry):
+    """``GithubRetry``, except for a comment's POST that GitHub may have carried out."""
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Retry:
+        refused = response is not None and response.status in (403, 429)
+        path = (url or "").split("?")[0]
+        if method == "POST" and CREATES_COMMENT.search(path) and not refused:
+            reason = error or ResponseError(f"HTTP {getattr(response, 'status', '?')}")
+            raise MaxRetryError(_pool, url or "", reason)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def connect(
+    api_url: str, token: str, *, backoff_factor: float = 1.0, timeout: int = TIMEOUT
+) -> Github:
     """A client for ``api_url``; waits between retries grow as ``backoff_factor * 2**n``."""
-    retry = GithubRetry(
+    retry = PublishRetry(
         total=RETRIES,
         backoff_factor=backoff_factor,
         backoff_max=MAX_BACKOFF,
@@ -44,6 +79,7 @@ def connect(api_url: str, token: str, *, backoff_factor: float = 1.0) -> Github:
         per_page=PER_PAGE,
         user_agent=f"django-migration-review/{__version__}",
         lazy=True,
+        timeout=timeout,
     )
 
 
