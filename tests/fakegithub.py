@@ -10,7 +10,9 @@ comes after the client gave up waiting (``answer_late``).
 Shapes follow docs.github.com/rest: issue comments (list with ``Link`` pagination, create,
 update; 422 on a body over 65,536 characters), ``GET /user`` (403 for an installation token such
 as the workflow's ``GITHUB_TOKEN``, whose login GraphQL's ``viewer`` gives), pulls, check runs
-(at most 50 annotations per request, appended on update), and the ``x-ratelimit-*`` headers.
+(at most 50 annotations per request, appended on update; 422 on a summary or text over 65,535
+bytes, an annotation title over 255 characters, a message or raw_details over 64 KB), and the
+``x-ratelimit-*`` headers.
 ``prefix="/api/v3"`` serves it the way GitHub Enterprise Server does (GraphQL at ``/api/graphql``).
 
 Standalone, for the container smoke test::
@@ -41,7 +43,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 MAX_COMMENT_CHARS = 65536
-MAX_SUMMARY_CHARS = 65535
+MAX_OUTPUT_BYTES = 65535
+"""A check run's summary and text: "65535 characters", counted by GitHub in bytes."""
+MAX_ANNOTATION_TITLE_CHARS = 255
+MAX_ANNOTATION_MESSAGE_BYTES = 64 * 1024
+"""An annotation's message and raw_details: "64 KB"."""
 MAX_ANNOTATIONS_PER_REQUEST = 50
 DOCS = "https://docs.github.com/rest"
 NOT_ACCESSIBLE = "Resource not accessible by integration"
@@ -512,12 +518,23 @@ class _Handler(BaseHTTPRequestHandler):
             raise _error(422, "Invalid request.\n\nOnly 50 annotations are allowed per request.")
         if output and not (output.get("title") and output.get("summary")):
             raise _error(422, 'Invalid request.\n\n"title", "summary" weren\'t supplied.')
-        if len(output.get("summary") or "") > MAX_SUMMARY_CHARS:
-            raise _error(422, "Invalid request.\n\nOutput summary is too long.")
+        for key in ("summary", "text"):
+            size = len((output.get(key) or "").encode())
+            if size > MAX_OUTPUT_BYTES:
+                raise _error(
+                    422,
+                    f"Invalid request.\n\nOnly {MAX_OUTPUT_BYTES} characters are allowed; "
+                    f"{size} were supplied.",
+                )
         for a in annotations:
             missing = {"path", "start_line", "end_line", "annotation_level", "message"} - set(a)
             if missing or a["annotation_level"] not in ("notice", "warning", "failure"):
                 raise _error(422, f"Invalid request.\n\nAnnotation is invalid: {sorted(missing)}")
+            if len(a.get("title") or "") > MAX_ANNOTATION_TITLE_CHARS:
+                raise _error(422, "Invalid request.\n\nAnnotation title is too long.")
+            for key in ("message", "raw_details"):
+                if len((a.get(key) or "").encode()) > MAX_ANNOTATION_MESSAGE_BYTES:
+                    raise _error(422, f"Invalid request.\n\nAnnotation {key} is too long.")
         for key in ("name", "head_sha", "details_url", "external_id", "status", "conclusion"):
             if key in payload:
                 run[key] = payload[key]

@@ -48,6 +48,7 @@ SAMPLE_INPUTS = {
     "cache-dir": "/github/workspace/ci-cache",
     "check-run": "true",
     "timeout": "1200",
+    "check-name": "migration-review (backend)",
 }
 
 

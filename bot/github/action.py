@@ -33,7 +33,8 @@ from bot.cli import seconds
 from bot.collect import TIMEOUT
 from bot.errors import EXIT_CODES, EXIT_ERROR, EXIT_PASS, ReviewError
 from bot.github import workflow
-from bot.github.annotations import WORKFLOW_LEVEL, annotations
+from bot.github.annotations import WORKFLOW_LEVEL, Annotation, annotations
+from bot.github.checks import CHECK_NAME, fit_bytes
 from bot.github.client import PublishFailure, connect, describe
 from bot.github.event import (
     INPUTS,
@@ -85,6 +86,7 @@ class Settings:
     cache_dir: Path | None = None
     sarif_path: Path | None = None
     timeout: float = TIMEOUT
+    check_name: str = CHECK_NAME
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         report = load_report(settings.report_path)
     else:
         report = analyze(settings, event, gh)
-    body, summary = _render(report, settings.template_dir)
+    body, summary, template_dir = _render(report, settings.template_dir)
     if settings.mode != "comment":
         write_report(report, settings.report_path)
     if settings.sarif_path is not None:
@@ -138,15 +140,22 @@ def run(args: argparse.Namespace) -> int:
     if settings.cache_dir is not None:
         give_to_workspace_owner(settings.cache_dir)
     found = annotations(report)
-    for a in found:
-        level = WORKFLOW_LEVEL[a.level]
-        print(workflow.command(level, a.message, file=a.file, line=a.line, title=a.title))
+    where = "the check run, " if settings.check_run and settings.mode != "analyze" else ""
+    for line in workflow_annotations(found, elsewhere=f"{where}the job summary and the report"):
+        print(line)
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     workflow.append_summary(summary_path, summary)
 
     code = EXIT_CODES[report.decision]
     comment_url = ""
     if gh is not None and settings.mode != "analyze":
+        check_summary = None
+        if settings.check_run:
+            check_summary = fit_bytes(
+                lambda chars: render_markdown(
+                    report, template_dir=template_dir, max_chars=min(chars, MAX_COMMENT_CHARS)
+                )
+            )
         outcome = publish(
             gh,
             event,
@@ -156,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
             found=found,
             check_run=settings.check_run,
             verify_head=settings.mode == "comment",
+            check_summary=check_summary,
+            check_name=settings.check_name,
         )
         _tell(outcome.warnings, "warning", "WARNING", summary_path)
         _tell(outcome.errors, "error", "CAUTION", summary_path)
@@ -252,6 +263,7 @@ def read_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         cache_dir=Path(cache_dir) if cache_dir else None,
         sarif_path=Path(sarif_path) if sarif_path else None,
         timeout=seconds_allowed,
+        check_name=value("check-name") or CHECK_NAME,
     )
 
 
@@ -377,8 +389,9 @@ def _write(path: Path, text: str, *, what: str, setting: str) -> None:
         ) from exc
 
 
-def _render(report: Report, template_dir: Path | None) -> tuple[str, str]:
-    """The comment (cut to GitHub's limit) and the job summary (the whole review).
+def _render(report: Report, template_dir: Path | None) -> tuple[str, str, Path | None]:
+    """The comment (cut to GitHub's limit), the job summary (the whole review), and the
+    templates that rendered them.
 
     A broken custom template is an error of the run, not a reason to lose the review: it is
     added to the report and the bundled templates render it.
@@ -395,7 +408,37 @@ def _render(report: Report, template_dir: Path | None) -> tuple[str, str]:
             report, template_dir=template_dir, max_chars=workflow.SUMMARY_LIMIT_BYTES // 4
         )
     body = render_markdown(report, template_dir=template_dir, max_chars=MAX_COMMENT_CHARS)
-    return body, summary
+    return body, summary, template_dir
+
+
+def workflow_annotations(found: list[Annotation], *, elsewhere: str) -> list[str]:
+    """The ``::error``/``::warning``/``::notice`` lines: GitHub shows at most 10 of each level
+    per step and drops the rest silently, so an overflowing level's tenth line says how many
+    more there are, and where they are."""
+    lines = []
+    for level in ("failure", "warning", "notice"):
+        command = WORKFLOW_LEVEL[level]
+        of_level = [a for a in found if a.level == level]
+        shown = (
+            of_level
+            if len(of_level) <= workflow.MAX_PER_LEVEL
+            else of_level[: workflow.MAX_PER_LEVEL - 1]
+        )
+        for a in shown:
+            lines.append(
+                workflow.command(command, a.message, file=a.file, line=a.line, title=a.title)
+            )
+        if len(shown) < len(of_level):
+            more = len(of_level) - len(shown)
+            lines.append(
+                workflow.command(
+                    command,
+                    f"{more} more {command} annotations are not shown here: GitHub shows "
+                    f"{workflow.MAX_PER_LEVEL} per step. All {len(of_level)} are in {elsewhere}.",
+                    title=f"migration-review: {more} more",
+                )
+            )
+    return lines
 
 
 def _headline(body: str, report: Report) -> str:

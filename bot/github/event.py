@@ -44,6 +44,7 @@ INPUTS = (
     "cache-dir",
     "check-run",
     "timeout",
+    "check-name",
 )
 DISPATCH_PR_INPUTS = ("pr", "pr-number", "pull-request")
 PR_EVENTS = ("pull_request", "pull_request_target")

@@ -16,7 +16,7 @@ from github.Repository import Repository
 
 from bot.errors import ReviewError, format_error
 from bot.github.annotations import Annotation
-from bot.github.checks import publish_check_run
+from bot.github.checks import CHECK_NAME, publish_check_run
 from bot.github.client import PublishFailure, describe, is_forbidden, own_login
 from bot.github.comment import upsert
 from bot.github.event import Event
@@ -67,6 +67,8 @@ def publish(
     found: list[Annotation],
     check_run: bool,
     verify_head: bool,
+    check_summary: str | None = None,
+    check_name: str = CHECK_NAME,
 ) -> Outcome:
     """Post ``body`` as the sticky comment and, when asked, the check run.
 
@@ -92,7 +94,14 @@ def publish(
             outcome.failed("review comment", exc, event)
     if check_run and report.head_sha:
         try:
-            run = publish_check_run(repo, report, title=title, summary=body, found=found)
+            run = publish_check_run(
+                repo,
+                report,
+                title=title,
+                summary=body if check_summary is None else check_summary,
+                found=found,
+                name=check_name,
+            )
             outcome.check_run_url = run.html_url
         except PublishFailure as exc:
             outcome.failed("check run", exc, event)

@@ -15,6 +15,8 @@ Level = Literal["error", "warning", "notice"]
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024
 """The runner drops a step summary larger than 1 MiB."""
+MAX_PER_LEVEL = 10
+"""GitHub shows at most 10 error, 10 warning and 10 notice annotations per step."""
 
 
 def _escape_data(text: str) -> str:
