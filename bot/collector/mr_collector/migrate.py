@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import cache, edits, operations, rollback, trace, twins
+from . import cache, edits, fault, operations, rollback, trace, twins
 from .errors import CollectorError
 from .progress import PROGRESS
 
@@ -466,12 +466,17 @@ class Collection:
             self.state = apply(self.state, Recorder(self.loader.graph.nodes[key], self.connection))
         except Exception as exc:
             self.fail(key)
+            ours = fault.scratch_fault(exc, self.connection)
+            what = "the scratch database failed while applying" if ours else "applying"
             self.errors.append(
                 CollectorError(
-                    f"applying {key[0]}.{key[1]} (needed by a new migration) failed on the "
-                    f"scratch database: {type(exc).__name__}: {exc}",
+                    f"{what} {key[0]}.{key[1]} (needed by a new migration)"
+                    + ("" if ours else " failed on the scratch database")
+                    + f": {type(exc).__name__}: {exc}",
                     file=self.file_of(key),
-                    hint="the new migrations that depend on it could not be reviewed; it fails "
+                    hint=fault.HINT
+                    if ours
+                    else "the new migrations that depend on it could not be reviewed; it fails "
                     "on an empty database at the state of its dependencies",
                     detail=traceback.format_exc(),
                 ).to_dict()
@@ -532,6 +537,13 @@ class Collection:
             rendered = render(self.states.before(key), migration, self.connection)
         except Exception as exc:
             self.fail(key)
+            if fault.scratch_fault(exc, self.connection):
+                return _failed(
+                    result,
+                    f"the scratch database failed while its SQL was rendered: "
+                    f"{type(exc).__name__}: {exc}",
+                    fault.HINT,
+                )
             return _failed(
                 result,
                 f"rendering its SQL failed: {type(exc).__name__}: {exc}",
@@ -556,6 +568,13 @@ class Collection:
         except Exception as exc:
             self.fail(key)
             _attach_traces(result, recorder, finished=False)
+            if fault.scratch_fault(exc, self.connection):
+                return _failed(
+                    result,
+                    f"the scratch database failed while it was applied: {type(exc).__name__}: "
+                    f"{exc}",
+                    fault.HINT,
+                )
             return _failed(
                 result,
                 f"applying it to the scratch database failed: {type(exc).__name__}: {exc}",
