@@ -26,7 +26,7 @@ from bot.classify.rules import RULES
 from bot.classify.sql import statements
 from bot.cli import seconds
 from bot.collect import TIMEOUT
-from bot.errors import EXIT_FAIL, EXIT_PASS, ReviewError
+from bot.errors import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, ReviewError
 from bot.models import Risk, StatementReview, Verdict
 from bot.pgbin import add_pg_bin_argument, choose_binaries
 
@@ -117,6 +117,21 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         write_text(results, sys.stdout)
+    failed = [item for result in results for item in result if item["trace_error"]]
+    for item in failed:
+        print(
+            f"migration-review: {item['file']}:{item['line']}: the trace failed: the statement "
+            f"failed on the scratch database: {item['trace_error']}",
+            file=sys.stderr,
+        )
+    if failed:
+        # Its verdict is static only, and what it did not run did not lock: not a clean pass.
+        print(
+            "  hint: the scratch database starts empty: create what the statement needs "
+            "earlier in the file (or fix the statement), or drop --trace for static verdicts",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     fail_on = Risk(args.fail_on)
     worst = Risk.worst([Risk(item["risk"]) for result in results for item in result])
     return EXIT_FAIL if any(result for result in results) and worst >= fail_on else EXIT_PASS
@@ -199,6 +214,7 @@ def _statement(path: Path, line: int, review: StatementReview) -> dict[str, Any]
         "static": _verdict(review.static),
         "traced": _verdict(review.traced) if review.traced else None,
         "trace_note": trace.note if trace else None,
+        "trace_error": trace.error if trace else None,
         "disagreements": review.disagreements,
     }
 

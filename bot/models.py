@@ -196,6 +196,9 @@ class Trace(Model):
     statement_timeout: str | None = None
     duration_ms: float | None = None
     note: str | None = Field(None, description="Why the trace is partial or missing.")
+    error: str | None = Field(
+        None, description="The scratch database's error, when the statement failed there."
+    )
     executed_sql: str | None = Field(
         None, description="The SQL run, for a statement in OperationInfo.executed_only."
     )

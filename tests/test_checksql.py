@@ -154,3 +154,19 @@ def test_trace_text_output(script: Path, pg_url: str, capsys: pytest.CaptureFixt
     _, out, _ = run(capsys, str(script), "--trace", "--database-url", pg_url)
     assert "traced: ShareLock on shop_order" in out
     assert "static: ShareLock on shop_order" in out
+
+
+def test_a_statement_that_fails_on_the_scratch_database_is_an_error_not_a_pass(
+    tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sql = tmp_path / "broken.sql"
+    sql.write_text("CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN n int REFERENCES nowhere;\n")
+    code, out, err = run(capsys, str(sql), "--trace", "--database-url", pg_url, "--format", "json")
+    assert code == 2
+    statements = json.loads(out)
+    assert (
+        statements[1]["source"] == "static" and 'relation "nowhere"' in statements[1]["trace_error"]
+    )
+    assert f"{sql}:2: the trace failed: the statement failed on the scratch database" in err
+    code, out, err = run(capsys, str(sql), "--trace", "--database-url", pg_url)
+    assert code == 2 and "the trace failed" in err

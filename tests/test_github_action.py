@@ -173,6 +173,25 @@ def test_a_bad_input_is_named_with_what_it_should_be(runner: Runner, capsys) -> 
     assert "input fail-on is 'hihg': expected one of safe, low" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("problem", ["bad input", "no event file", "no token"])
+def test_an_error_before_the_review_still_sets_decision_error(
+    runner: Runner, capsys, problem: str
+) -> None:
+    runner.event("pull_request", pull_request_payload())
+    if problem == "bad input":
+        runner.inputs(timeout="soon")
+    elif problem == "no event file":
+        runner.monkeypatch.setenv("GITHUB_EVENT_PATH", str(runner.tmp / "nope.json"))
+    else:
+        runner.monkeypatch.delenv("INPUT_GITHUB-TOKEN")
+
+    assert runner.run() == 2
+
+    assert runner.outputs()["decision"] == "error"
+    assert "migration-review could not run" in runner.summary()
+    assert "::error title=migration-review could not run::" in capsys.readouterr().out
+
+
 # --- comment mode: publishing a report from the analyze half -------------------------------------
 
 

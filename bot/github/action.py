@@ -28,10 +28,10 @@ from pathlib import Path
 
 from github import Github
 
-from bot import __version__
+from bot import __version__, markdown
 from bot.cli import seconds
 from bot.collect import TIMEOUT
-from bot.errors import EXIT_CODES, EXIT_ERROR, EXIT_PASS, ReviewError
+from bot.errors import EXIT_CODES, EXIT_ERROR, EXIT_PASS, ReviewError, format_error
 from bot.github import workflow
 from bot.github.annotations import WORKFLOW_LEVEL, Annotation, annotations
 from bot.github.checks import CHECK_NAME, fit_bytes
@@ -105,6 +105,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Review and publish; an error before there is a review to publish (a bad input, no event,
+    no token, an unreadable report) still gives the step its outputs, with ``decision=error``,
+    an error annotation and a line in the job summary, before the command exits 2."""
+    try:
+        return _run(args)
+    except ReviewError as exc:
+        message = format_error(exc.error)
+        print(workflow.command("error", message, title="migration-review could not run"))
+        workflow.append_summary(
+            os.environ.get("GITHUB_STEP_SUMMARY"),
+            "> [!CAUTION]\n> **migration-review could not run:** " + markdown.inline_text(message),
+        )
+        workflow.write_outputs(
+            os.environ.get("GITHUB_OUTPUT"),
+            {"risk": "", "findings": "", "decision": "error", "report-path": "", "comment-url": ""},
+        )
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
     token = take_token(os.environ)
     restart_without_secrets(token)
     settings = read_settings(args, os.environ)

@@ -122,9 +122,7 @@ class Recorder:
         try:
             traced = self.tracer.trace(index, sql, run, in_transaction=in_transaction)
         except Exception as exc:
-            self._keep(
-                index, statement, trace.static_only(f"failed on the scratch database: {exc}")
-            )
+            self._keep(index, statement, trace.failed(exc))
             raise
         self._keep(index, statement, traced)
         return returned[-1]

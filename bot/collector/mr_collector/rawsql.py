@@ -72,7 +72,7 @@ def run_script(connection: Any, tracer: trace.Tracer, statements: list[str]) -> 
             try:
                 traced = tracer.trace(index, sql, run, in_transaction=in_block)
             except Exception as exc:
-                traced = trace.static_only(f"failed on the scratch database: {exc}".strip())
+                traced = trace.failed(exc)
                 aborted_by = index if in_block else None
         results.append({"index": index, "sql": sql, "operation": None, "trace": traced})
     if in_block:

@@ -467,6 +467,12 @@ def static_only(note: str) -> dict[str, Any]:
     return {"method": "static-only", "queries": 1, "note": note}
 
 
+def failed(exc: BaseException) -> dict[str, Any]:
+    """The trace of a statement the scratch database refused: its error, and no locks."""
+    error = str(exc).strip() or type(exc).__name__
+    return {**static_only(f"failed on the scratch database: {error}"), "error": error}
+
+
 def merge(traces: list[dict[str, Any]]) -> dict[str, Any]:
     """One trace for many queries (a RunPython): every lock taken, rows and queries summed.
 
