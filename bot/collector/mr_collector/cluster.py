@@ -44,7 +44,7 @@ CLUSTER_SETTINGS = {
     "autovacuum": "off",
     "jit": "off",
     "max_connections": "20",
-    "max_locks_per_transaction": "256",
+    "max_locks_per_transaction": "4096",
     "shared_buffers": "32MB",
 }
 START_ATTEMPTS = 3

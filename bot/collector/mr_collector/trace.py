@@ -70,6 +70,11 @@ QUOTED_END = {
     "e'": re.compile(r"(?:[^'\\]|\\.|'')*'", re.DOTALL),
 }
 ACTIVE_SQL_TRANSACTION = "25001"
+MANY_LOCKS = 2000
+"""pg_locks costs time in proportion to every lock held: past this many, in a migration that
+creates thousands of objects, a statement that names no pre-existing relation is not traced."""
+CREATES = re.compile(r"^\s*CREATE\b", re.IGNORECASE)
+IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][\w$]*)')
 OBSERVE_SECONDS = 30.0
 POLL_SECONDS = 0.005
 
@@ -82,8 +87,9 @@ SELECT l.relation::bigint, l.mode, l.granted, {NAME}, c.relkind, l.locktype, n.n
 FROM pg_locks l
 LEFT JOIN pg_class c ON c.oid = l.relation
 LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE l.pid = %s AND (l.locktype <> 'relation'
-      OR l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+WHERE l.pid = %s AND (l.locktype <> 'relation' AND NOT l.granted
+      OR l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND (l.relation::bigint = ANY(%s::bigint[]) OR l.relation::bigint > %s))
 """
 RELATIONS_SQL = f"""
 SELECT c.oid::bigint, {NAME}, c.relkind, c.relfilenode::bigint
@@ -93,7 +99,7 @@ WHERE {USER_RELATION}
 SCANS_SQL = f"""
 SELECT c.oid::bigint, pg_stat_get_xact_numscans(c.oid)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'm') AND {USER_RELATION}
+WHERE c.relkind IN ('r', 'p', 'm') AND {USER_RELATION} AND c.oid::bigint = ANY(%s::bigint[])
 """
 CONSTRAINTS_SQL = f"""
 SELECT co.oid::bigint, co.conrelid::bigint, co.conname, {NAME}, co.contype, co.convalidated
@@ -207,6 +213,14 @@ class Tracer:
             for oid, name, kind, filenode in self.query(RELATIONS_SQL)
         }
         self.preexisting = set(self.relations)
+        self.preexisting_oids = sorted(self.preexisting)
+        # Relations created since are only read when new: a migration creating thousands of
+        # tables must not read (or report) every one of them again at every statement.
+        self.newest_oid = max(self.preexisting, default=0)
+        self.preexisting_names = {
+            self.relations[oid].name.rsplit(".", 1)[-1] for oid in self.preexisting
+        }
+        self.held_in_unit: set[tuple[int, str]] = set()
         self.constraints = self._constraints(None)
         self.not_null = self._not_null(None)
 
@@ -219,6 +233,13 @@ class Tracer:
         migration); if not, the statement gets a transaction of its own, or a second session
         watches it when it cannot run in one.
         """
+        many = len(self.held_in_unit) > MANY_LOCKS
+        if in_transaction and many and not self.names_preexisting(sql):
+            run()
+            return static_only(
+                f"not traced: the migration holds over {MANY_LOCKS} locks, and this statement "
+                "creates objects and names no table that existed before it"
+            )
         if in_transaction:
             return self._in_transaction(index, run)
         if needs_own_session(sql):
@@ -235,16 +256,32 @@ class Tracer:
         self.query("COMMIT", fetch=False)
         return trace
 
+    def names_preexisting(self, sql: str) -> bool:
+        """Whether ``sql`` may touch a pre-existing relation: it is not a CREATE, or it names
+        one (a foreign key's target, a view's source, a sequence in a default)."""
+        if not CREATES.match(sql):
+            return True
+        for quoted, bare in IDENTIFIER.findall(sql):
+            name = quoted.replace('""', '"') if quoted else bare.lower()
+            if name in self.preexisting_names:
+                return True
+        return False
+
     def read(self) -> Reading:
-        reading = Reading(scans=dict(self.query(SCANS_SQL)))
-        for oid, mode, granted, name, kind, locktype, schema in self.query(LOCKS_SQL, (self.pid,)):
+        """The session's locks on pre-existing relations and on relations newer than the last
+        read, and the scan counters of the pre-existing tables."""
+        reading = Reading(scans=dict(self.query(SCANS_SQL, (self.preexisting_oids,))))
+        rows = self.query(LOCKS_SQL, (self.pid, self.preexisting_oids, self.newest_oid))
+        for oid, mode, granted, name, kind, locktype, schema in rows:
             if locktype != "relation" or schema in SYSTEM_SCHEMAS:
                 continue
+            self.newest_oid = max(self.newest_oid, oid)
             if name is not None:
                 self.relations.setdefault(oid, Relation(name, kind))
             elif oid not in self.relations:
                 continue  # created and dropped again before we could name it
             reading.locks[(oid, mode)] = granted
+        self.held_in_unit.update(reading.locks)
         return reading
 
     def _in_transaction(self, index: int | None, run: Callable[[], int]) -> dict[str, Any]:
@@ -258,7 +295,7 @@ class Tracer:
         taken = [key for key in after.locks if key not in before.locks]
         for key in taken:
             self.first_seen[key] = index
-        held = [key for key in after.locks if key in before.locks]
+        held = [key for key in after.locks if key in before.locks and key[0] in self.preexisting]
         locked = {oid for oid, _ in after.locks}
         lock_timeout, statement_timeout = self.query(SETTINGS_SQL)[0]
         return {
@@ -444,7 +481,7 @@ class Observer:
         cursor = self.connection.cursor()
         try:
             while not done.is_set() and time.monotonic() < deadline:
-                cursor.execute(LOCKS_SQL, (tracer.pid,))
+                cursor.execute(LOCKS_SQL, (tracer.pid, tracer.preexisting_oids, 0))
                 rows = cursor.fetchall()
                 for oid, mode, granted, name, kind, locktype, schema in rows:
                     if locktype == "relation" and name is not None and schema not in SYSTEM_SCHEMAS:
