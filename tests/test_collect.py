@@ -228,6 +228,8 @@ def test_the_collector_never_sees_the_token(
     for name in ("GITHUB_TOKEN", "GH_TOKEN", "INPUT_GITHUB-TOKEN", "ACTIONS_RUNTIME_TOKEN"):
         monkeypatch.setenv(name, secret)
     monkeypatch.setenv("SOME_COPY", secret)
+    monkeypatch.setenv("COPY_WITH_NEWLINE", secret + "\n")
+    monkeypatch.setenv("PIP_INDEX_URL", f"https://x-access-token:{secret}@pypi.example/simple")
     monkeypatch.setenv("DEPLOY_REGION", "eu-west")
     dump = tmp_path / "environ.json"
     monkeypatch.setenv("MR_TEST_ENV_DUMP", str(dump))
@@ -235,6 +237,7 @@ def test_the_collector_never_sees_the_token(
     seen = json.loads(dump.read_text())
     assert seen["DEPLOY_REGION"] == "eu-west"
     assert not {"GITHUB_TOKEN", "GH_TOKEN", "INPUT_GITHUB-TOKEN", "SOME_COPY"} & set(seen)
+    assert not {"COPY_WITH_NEWLINE", "PIP_INDEX_URL"} & set(seen)
     assert secret not in json.dumps(seen)
 
 

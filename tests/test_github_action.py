@@ -474,6 +474,8 @@ def test_a_failing_install_command_is_an_error_review_and_never_sees_the_token(
     repo, base, head = demo_repo
     seen = tmp_path / "install-env.txt"
     runner.monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    runner.monkeypatch.setenv("TOKEN_COPY", TOKEN + "\n")
+    runner.monkeypatch.setenv("PIP_INDEX_URL", f"https://x-access-token:{TOKEN}@pypi.example/")
     runner.event("pull_request", pull_request_payload(base=base, head=head))
     runner.inputs(working_directory=str(repo), install_command=f"env > {seen}; exit 3")
 

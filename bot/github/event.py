@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from bot.errors import ReviewError
 from bot.secret_env import TOKEN_VARIABLES as RUNNER_SECRETS
-from bot.secret_env import without_secrets
+from bot.secret_env import taken, without_secrets
 
 INPUTS = (
     "github-token",
@@ -76,8 +76,8 @@ def take_token(env: MutableMapping[str, str]) -> str | None:
     found = [env.pop(name, None) for name in TOKEN_VARIABLES]
     if handed is not None:
         with os.fdopen(int(handed), "rb") as pipe:
-            return pipe.read().decode()
-    return next((value.strip() for value in found if value and value.strip()), None)
+            return taken(pipe.read().decode())
+    return taken(next((value.strip() for value in found if value and value.strip()), None))
 
 
 def restart_without_secrets(token: str | None) -> None:
@@ -100,10 +100,10 @@ def restart_without_secrets(token: str | None) -> None:
         return
     started_with = dict(item.partition("=")[::2] for item in initial if item)
     if not any(started_with.get(name) for name in RUNNER_SECRETS) and (
-        token is None or token not in started_with.values()
+        without_secrets(started_with, also=[token]) == started_with
     ):
         return
-    env = {name: value for name, value in without_secrets().items() if value != token}
+    env = without_secrets(also=[token])
     if token is not None:
         read, write = os.pipe()
         os.write(write, token.encode())
