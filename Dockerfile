@@ -30,6 +30,8 @@ RUN printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*
     && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log \
     && useradd --system --user-group --home-dir /nonexistent --no-create-home \
         --shell /usr/sbin/nologin postgres \
+    && useradd --system --user-group --uid 10001 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin mr-review \
     && git config --system --add safe.directory '*'
 
 COPY requirements.lock pyproject.toml README.md LICENSE /tmp/src/
@@ -47,6 +49,9 @@ RUN python3 -m venv /opt/migration-review \
     && migration-review --version \
     && /opt/migration-review/bin/python -c "from bot.pgbin import wheel_binaries as w; print(w())"
 
-ENV MIGRATION_REVIEW_CONTAINER=1
+# The pull request's code (the install command, the collector) runs as this unprivileged user,
+# with no access to the runner's Docker socket nor to the bot's environment (bot/sandbox.py).
+ENV MIGRATION_REVIEW_CONTAINER=1 \
+    MIGRATION_REVIEW_USER=mr-review
 
 ENTRYPOINT ["migration-review", "github"]

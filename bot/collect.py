@@ -29,7 +29,7 @@ from bot.collector import COLLECTOR_DIR
 from bot.collector.mr_collector.progress import PREFIX as PROGRESS_PREFIX
 from bot.errors import ReviewError
 from bot.models import CollectedStatement, CollectorOutput, MigrationFile, Model, ToolError
-from bot.sandbox import collector_tmp
+from bot.sandbox import as_untrusted, collector_tmp
 from bot.secret_env import without_secrets
 
 TIMEOUT = 600.0
@@ -180,14 +180,16 @@ def _communicate(
 ) -> tuple[int, str, str]:
     """Run the collector to its end: (exit code, stdout, stderr)."""
     read_end, write_end = os.pipe()
+    user, user_env = as_untrusted(home=tmp)
     try:
         process = subprocess.Popen(
             [python, "-I", "-B", str(COLLECTOR_DIR)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=write_end,
-            env={**without_secrets(), "TMPDIR": str(tmp)},
+            env={**without_secrets(), **user_env, "TMPDIR": str(tmp)},
             text=True,
+            **user,
         )
     except OSError as exc:
         os.close(read_end)

@@ -257,6 +257,7 @@ def worktree(repo: Path, sha: str) -> Iterator[Path]:
     """
     root = toplevel(repo)
     parent = Path(tempfile.mkdtemp(prefix="mr-worktree-"))
+    parent.chmod(0o755)  # the collector may run as another, unprivileged, user (bot.sandbox)
     tree = parent / "tree"
     try:
         # The user's hooks (post-checkout) are theirs to run, not the review's.

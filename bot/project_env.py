@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.errors import ReviewError
+from bot.sandbox import as_untrusted, hand_over
 from bot.secret_env import without_secrets
 
 # What the collector itself imports in the project's interpreter, and what to install when the
@@ -55,11 +56,15 @@ def project_python(
     workdir: Path, install_command: str | None, *, cache_dir: Path | None = None
 ) -> Iterator[str]:
     """``prepare_project_python`` in a temporary folder, removed on every way out."""
-    venv = Path(tempfile.mkdtemp(prefix="mr-project-env-"))
+    folder = Path(tempfile.mkdtemp(prefix="mr-project-env-"))
+    folder.chmod(0o755)  # the collector, run as the untrusted user, runs its interpreter
+    hand_over(folder)
     try:
-        yield prepare_project_python(workdir, install_command, venv_dir=venv, cache_dir=cache_dir)
+        yield prepare_project_python(
+            workdir, install_command, venv_dir=folder / "venv", cache_dir=cache_dir
+        )
     finally:
-        shutil.rmtree(venv, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def prepare_project_python(
@@ -75,6 +80,9 @@ def prepare_project_python(
     venv = Path(venv_dir)
     uv = uv_binary()
     env = install_env(venv, uv, cache_dir)
+    if "UV_CACHE_DIR" in env:  # uv writes its cache as the user the install runs as
+        Path(env["UV_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
+        hand_over(Path(env["UV_CACHE_DIR"]))
     python = create_venv(venv, uv, env)
     if install_command and install_command.strip():
         _run(
@@ -131,6 +139,7 @@ def create_venv(venv: Path, uv: str, env: dict[str, str]) -> str:
         capture_output=True,
         text=True,
         env=env,
+        **as_untrusted(home=venv.parent)[0],
     )  # fmt: skip
     if result.returncode != 0:
         raise ReviewError(
@@ -175,8 +184,9 @@ def missing_collector_needs(python: str, env: dict[str, str]) -> list[str]:
         "for m in sys.argv[1:]:\n"
         "    print(m, importlib.util.find_spec(m) is not None)\n"
     )
+    user, _ = as_untrusted(home=Path(env["VIRTUAL_ENV"]).parent)
     result = subprocess.run(
-        [python, "-I", "-c", probe, *modules], capture_output=True, text=True, env=env
+        [python, "-I", "-c", probe, *modules], capture_output=True, text=True, env=env, **user
     )
     if result.returncode != 0:
         raise ReviewError(
@@ -203,6 +213,7 @@ def install_env(venv: Path, uv: str, cache_dir: Path | None = None) -> dict[str,
         and "TOKEN" not in name.upper()
         and name not in {"PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV"}
     }
+    env.update(as_untrusted(home=venv.parent)[1])
     env["VIRTUAL_ENV"] = str(venv)
     env["PATH"] = os.pathsep.join(
         [str(venv / "bin"), str(Path(uv).parent), env.get("PATH", os.defpath)]
@@ -218,6 +229,7 @@ def _run(
     cmd: list[str], workdir: Path, env: dict[str, str], *, what: str, file: str | None
 ) -> None:
     print(f"migration-review: installing the project's requirements: {what}", file=sys.stderr)
+    user, _ = as_untrusted(home=Path(env["VIRTUAL_ENV"]).parent)
     result = subprocess.run(
         cmd,
         cwd=workdir,
@@ -226,6 +238,7 @@ def _run(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        **user,
     )
     if result.returncode != 0:
         tail = _tail(result.stdout)

@@ -1,4 +1,11 @@
-"""The collector's own temporary folder, and what a killed collector leaves in it.
+"""Where the pull request's code runs: the user it runs as, the collector's temporary folder,
+and what a killed collector leaves in it.
+
+Inside the action's container the bot runs as root, next to the runner's Docker socket, and
+its own process environment held the token when it started. The pull request's code (the
+install command, the collector) therefore runs as the unprivileged user the image names in
+``MIGRATION_REVIEW_USER``, without supplementary groups: it can read neither the socket
+(root:docker, 0660) nor ``/proc/<bot>/environ`` (0400, root's), nor signal or trace the bot.
 
 The collector runs the pull request's code, which can kill its own process, and the runner can
 kill it too (the out-of-memory killer, a cancelled job): then none of its cleanups run. So every
@@ -10,6 +17,7 @@ what ``pg_ctl stop -m immediate`` sends, then SIGKILL) and removes the folder.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import tempfile
@@ -17,8 +25,47 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from bot.errors import ReviewError
 
 STOP_WAIT = 10.0
+USER_VARIABLE = "MIGRATION_REVIEW_USER"
+
+
+def untrusted_user() -> pwd.struct_passwd | None:
+    """The user to run the pull request's code as: ``MIGRATION_REVIEW_USER`` when the bot is
+    root (the action's image sets it), else None (run as the current user)."""
+    name = os.environ.get(USER_VARIABLE)
+    if not name or os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise ReviewError(
+            f"{USER_VARIABLE} names user {name!r}, which does not exist",
+            stage="collect",
+            hint="create it (useradd --system NAME) or unset the variable",
+        ) from None
+
+
+def as_untrusted(home: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """``subprocess`` arguments and environment entries that run a command as the untrusted
+    user (none when there is none), with ``home`` as its HOME."""
+    user = untrusted_user()
+    if user is None:
+        return {}, {}
+    ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+    return ids, {"HOME": str(home), "USER": user.pw_name, "LOGNAME": user.pw_name}
+
+
+def hand_over(folder: Path) -> None:
+    """Give ``folder`` (made by the bot) to the untrusted user, who works in it."""
+    user = untrusted_user()
+    if user is None:
+        return
+    for path in [folder, *folder.rglob("*")]:
+        os.lchown(path, user.pw_uid, user.pw_gid)
 
 
 @contextmanager
@@ -30,6 +77,7 @@ def collector_tmp() -> Iterator[Path]:
     """
     folder = Path(tempfile.mkdtemp(prefix="mr-collector-"))
     folder.chmod(0o711)
+    hand_over(folder)
     try:
         yield folder
     finally:
