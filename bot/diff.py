@@ -195,7 +195,10 @@ def checkout_has(root: Path, sha: str) -> bool:
         checked_out.append(git(root, "rev-parse", "--verify", "--quiet", "HEAD^2").strip())
     if sha not in checked_out:
         return False
-    return not git(root, "status", "--porcelain", "--untracked-files=no").strip()
+    # --no-optional-locks: status must not rewrite the index (as root, in the runner's checkout).
+    return not git(
+        root, "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"
+    ).strip()
 
 
 @contextmanager
