@@ -535,18 +535,14 @@ class Collection:
             rendered = render(self.states.before(key), migration, self.connection)
         except Exception as exc:
             self.fail(key)
-            if fault.scratch_fault(exc, self.connection):
-                return _failed(
-                    result,
-                    f"the scratch database failed while its SQL was rendered: "
-                    f"{type(exc).__name__}: {exc}",
-                    fault.HINT,
-                )
-            return _failed(
+            return _failure(
                 result,
-                f"rendering its SQL failed: {type(exc).__name__}: {exc}",
-                "`manage.py sqlmigrate` fails the same way on a database at the state of its "
-                "dependencies",
+                exc,
+                self.connection,
+                during="its SQL was rendered",
+                message="rendering its SQL failed",
+                hint="`manage.py sqlmigrate` fails the same way on a database at the state of "
+                "its dependencies",
             )
         result["operations"] = rendered.infos
         if item["change"] == "modified":
@@ -566,19 +562,15 @@ class Collection:
         except Exception as exc:
             self.fail(key)
             _attach_traces(result, recorder, finished=False)
-            if fault.scratch_fault(exc, self.connection):
-                return _failed(
-                    result,
-                    f"the scratch database failed while it was applied: {type(exc).__name__}: "
-                    f"{exc}",
-                    fault.HINT,
-                )
-            return _failed(
+            return _failure(
                 result,
-                f"applying it to the scratch database failed: {type(exc).__name__}: {exc}",
-                "it fails on an empty database at the state of its dependencies, so it would "
-                "fail in production too, unless it relies on data or objects that migrations "
-                "do not create",
+                exc,
+                self.connection,
+                during="it was applied",
+                message="applying it to the scratch database failed",
+                hint="it fails on an empty database at the state of its dependencies, so it "
+                "would fail in production too, unless it relies on data or objects that "
+                "migrations do not create",
             )
         self.applied[key] = None
         _attach_traces(result, recorder, finished=True)
@@ -587,6 +579,22 @@ class Collection:
                 migration, self.connection, self.tracer, before, item["path"]
             )
         return result
+
+
+def _failure(
+    result: dict[str, Any],
+    exc: Exception,
+    connection: Any,
+    *,
+    during: str,
+    message: str,
+    hint: str,
+) -> dict[str, Any]:
+    """The migration's error for ``exc``, unless it was the scratch database that failed."""
+    error = f"{type(exc).__name__}: {exc}"
+    if fault.scratch_fault(exc, connection):
+        return _failed(result, f"the scratch database failed while {during}: {error}", fault.HINT)
+    return _failed(result, f"{message}: {error}", hint)
 
 
 def _failed(
