@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from bot.collector import COLLECTOR_DIR
 from bot.collector.mr_collector.progress import PREFIX as PROGRESS_PREFIX
 from bot.errors import ReviewError
 from bot.models import CollectedStatement, CollectorOutput, MigrationFile, Model, ToolError
-from bot.sandbox import as_untrusted, collector_tmp, hand_over
+from bot.sandbox import as_untrusted, collector_tmp, hand_over, untrusted_user
 from bot.secret_env import without_secrets
 
 TIMEOUT = 600.0
@@ -86,9 +87,12 @@ def collect(
     modified migration changes what it does.
     """
     project_dir = Path(project_dir).resolve()
-    if cache_dir is not None:  # the collector keeps its snapshots there, as the untrusted user
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        hand_over(Path(cache_dir))
+    if cache_dir is not None and untrusted_user() is not None:
+        # The collector keeps its snapshots there, as the untrusted user (a folder it cannot
+        # use is its note to make, not an error here).
+        with suppress(OSError):
+            Path(cache_dir).mkdir(parents=True, exist_ok=True)
+            hand_over(Path(cache_dir))
     request = {
         "mode": "migrations",
         "project_dir": str(project_dir),
