@@ -223,17 +223,30 @@ class FieldEdit:
         return None
 
     def code_with(self, keyword: str, value: str) -> str:
+        """The field's call with ``keyword`` set to the string ``value``."""
+        return self.code_with_source(keyword, _string(value))
+
+    def code_with_source(self, keyword: str, source: str) -> str:
+        """The field's call with ``keyword`` set to the Python expression ``source``."""
         inside = self.code[: self.code.rindex(")")].rstrip()
         joiner = "" if inside.endswith(("(", ",")) else ", "
         space = " " if inside.endswith(",") else ""
-        quoted = f'"{value}"' if '"' not in value and "\\" not in value else repr(value)
-        return f"{inside}{joiner}{space}{keyword}={quoted})"
+        return f"{inside}{joiner}{space}{keyword}={source})"
 
     def with_keyword(self, keyword: str, value: str) -> str:
+        """models.py with the field's ``keyword`` set to the string ``value``."""
+        return self.with_source(keyword, _string(value))
+
+    def with_source(self, keyword: str, source: str) -> str:
+        """models.py with the field's ``keyword`` set to the Python expression ``source``."""
         lines = self.text.splitlines(keepends=True)
         start = sum(len(line) for line in lines[: self.call.lineno - 1]) + self.call.col_offset
         end = start + len(self.code)
-        return self.text[:start] + self.code_with(keyword, value) + self.text[end:]
+        return self.text[:start] + self.code_with_source(keyword, source) + self.text[end:]
+
+
+def _string(value: str) -> str:
+    return f'"{value}"' if '"' not in value and "\\" not in value else repr(value)
 
 
 def _only_models(call: ast.Call) -> bool:

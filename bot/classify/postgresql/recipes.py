@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.classify.recipe import Job, NoRecipe, Recipe, Step
-from bot.classify.source import call, identifier
+from bot.classify.source import call, identifier, segment
 
 BATCH = 5000
 POSTGRES_OPERATIONS = "from django.contrib.postgres.operations import {}"
@@ -446,6 +446,49 @@ def rename_field(job: Job) -> list[Step]:
     ]
 
 
+def db_default(job: Job) -> list[Step]:
+    """AddField(default=X), NOT NULL -> the field with ``db_default=X`` in models.py and in the
+    migration: the column keeps its default, so the previous release's INSERTs, which do not
+    name the column, still succeed."""
+    model, name = job.op.argument("model_name", 0), job.op.argument("name", 1)
+    field_node = job.op.argument_node("field", 2)
+    if job.op.kind != "AddField" or model is None or name is None:
+        raise NoRecipe("the column is not added by one AddField")
+    default = next(
+        (k.value for k in getattr(field_node, "keywords", []) if k.arg == "default"), None
+    )
+    try:
+        ast.literal_eval(default) if default is not None else None
+    except ValueError:
+        default = None
+    if default is None:
+        raise NoRecipe(
+            "the default is not a literal",
+            "Give the field a `db_default` (Django 5.0 or newer): a database expression such as "
+            "`Now()` or `Value(...)`, so that the column keeps a default in the database.",
+        )
+    edit = job.field_edit(ast.literal_eval(model), ast.literal_eval(name))
+    if edit is None:
+        raise NoRecipe("the field's definition in models.py uses more than `models.`")
+    value = segment(job.op.text, default)
+    job.edited[edit.path] = edit.with_source("db_default", value)
+    return [
+        Step(
+            [
+                call(
+                    "migrations.AddField",
+                    model_name=model,
+                    name=name,
+                    field=edit.code_with_source("db_default", value),
+                )
+            ],
+            does=f"adds the column with a database default (`db_default={value}`, in "
+            f"{edit.path}): rows written by the previous release, which does not know the "
+            "field, get it too (Django 5.0 or newer)",
+        )
+    ]
+
+
 def without_recipe(reason: str, guidance: str) -> Recipe:
     def recipe(job: Job) -> list[Step]:
         raise NoRecipe(reason, guidance)
@@ -469,5 +512,6 @@ RECIPES: dict[str, Recipe] = {
     "MR-ADD-FOREIGN-KEY": statements_in_state,
     "MR-SET-NOT-NULL": statements_in_state,
     "MR-WORK-UNDER-HELD-LOCK": statements_in_state,
+    "MR-NOT-NULL-WITHOUT-DB-DEFAULT": db_default,
 }
 """PostgreSQL's file recipes, by the rule they answer."""
