@@ -90,5 +90,15 @@ def test_pre_commit_command_reviews_the_staged_changes_against_the_upstream(
     for name in RISKY[1:]:
         git(repo, "rm", "--cached", "--quiet", name)
         (repo / name).unlink()
+    # The safe migration alone, with the model it was written for (else makemigrations --check
+    # rightly finds the field missing from models.py).
+    models = repo / "shop" / "models.py"
+    note = "    note = models.TextField(null=True, blank=True)\n"
+    models.write_text(
+        models.read_text().replace(
+            note, note + "    paid_at = models.DateTimeField(null=True, blank=True)\n", 1
+        )
+    )
+    git(repo, "add", "shop/models.py")
     assert main(["pre-commit", "--repo", str(repo), "--python", sys.executable]) == 0
     assert "**✅ Passes the check:**" in capsys.readouterr().out
