@@ -36,6 +36,7 @@ RUN printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*
 
 COPY requirements.lock pyproject.toml README.md LICENSE /tmp/src/
 COPY bot /tmp/src/bot
+COPY fixtures /tmp/src/fixtures
 
 # The bot's own environment, exactly as requirements.lock pins it (hashes checked); the
 # reviewed project gets a separate one at run time (bot/project_env.py, made by uv), so the two

@@ -1,7 +1,7 @@
 """Container smoke test: build the action's image and run it the way the Actions runner does.
 
 1. builds the Dockerfile with ``shared/container/build-image.sh`` (buildah; Docker's semantics);
-2. makes a throwaway git repository from the demo project (``bot/fixtures/demo``: base, then a pull
+2. makes a throwaway git repository from the demo project (``fixtures/demo``: base, then a pull
    request adding ten migrations), owned by another user than the container's root, as the
    runner's workspace is;
 3. writes a ``pull_request`` event payload and starts the fake GitHub API
@@ -290,7 +290,7 @@ def read_outputs(path: Path) -> dict[str, str]:
 
 def added_migrations() -> set[str]:
     """Migration files the demo's head adds to its base: what the review must cover."""
-    demo = ROOT / "bot" / "fixtures" / "demo"
+    demo = ROOT / "fixtures" / "demo"
     found = set()
     for path in (demo / "head").rglob("migrations/0*.py"):
         relative = path.relative_to(demo / "head")

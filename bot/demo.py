@@ -1,11 +1,10 @@
 """``migration-review demo``: the whole review on a small bundled Django project.
 
-``bot/fixtures/demo/base`` (package data: the wheel alone runs the demo) is a shop with two apps
-at its initial migrations; ``bot/fixtures/demo/head``
-overlays ten new migrations that cover the common risky (and safe) cases. The demo commits both
-into a throwaway git repository, reviews head against base exactly as ``analyze`` would, on an
-embedded throwaway PostgreSQL unless ``--database-url`` is given, prints the review and removes
-the repository.
+``fixtures/demo/base`` (installed as package data in ``bot.fixtures``: the wheel alone runs the
+demo) is a shop with two apps at its initial migrations; ``fixtures/demo/head`` overlays ten new
+migrations that cover the common risky (and safe) cases. The demo commits both into a throwaway
+git repository, reviews head against base exactly as ``analyze`` would, on an embedded throwaway
+PostgreSQL unless ``--database-url`` is given, prints the review and removes the repository.
 
 The demo contains high-risk migrations on purpose, so its review says the check fails; the
 command itself exits 0 once the review is shown (1 only with an explicit ``--fail-on``), and 2
@@ -18,6 +17,7 @@ import argparse
 import shutil
 import sys
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 
 from bot.diff import git
@@ -26,7 +26,8 @@ from bot.models import Risk
 from bot.pgbin import add_pg_bin_argument
 from bot.pipeline import FORMATS, ReviewOptions, emit, review
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "demo"
+# An installed package is a folder, in a wheel's install as in an editable one.
+FIXTURES = Path(str(files("bot.fixtures") / "demo"))
 IDENTITY = ("-c", "user.name=migration-review demo", "-c", "user.email=demo@example.invalid")
 UNCOPIED = shutil.ignore_patterns("__pycache__", "*.pyc")
 

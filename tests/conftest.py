@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "bot" / "fixtures"
+FIXTURES = ROOT / "fixtures"
 PG_URL = os.environ.get("MR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_URL = os.environ.get("MR_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/mysql")
 
