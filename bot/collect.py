@@ -117,20 +117,6 @@ def collect(
     return output
 
 
-def trace_sql(
-    sql: str,
-    *,
-    database_url: str | None,
-    file: str | None = None,
-    pg_bin: Path | None = None,
-    timeout: float = TIMEOUT,
-) -> list[CollectedStatement]:
-    """Run ``sql`` statement by statement on a scratch database, traced."""
-    return trace_script(
-        sql, database_url=database_url, file=file, pg_bin=pg_bin, timeout=timeout
-    ).statements
-
-
 def trace_script(
     sql: str,
     *,
@@ -139,7 +125,8 @@ def trace_script(
     pg_bin: Path | None = None,
     timeout: float = TIMEOUT,
 ) -> SqlTrace:
-    """``trace_sql`` with the server's version and where it ran, for ``check-sql --trace``.
+    """Run ``sql`` statement by statement on a scratch database, traced; with the server's
+    version and where it ran, for ``check-sql --trace``.
 
     The statements are split as ``bot.classify.classify_sql`` splits them, so that the traced
     statement N is the classified statement N.

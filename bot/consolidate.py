@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from bot.classify.rules import RULES
-from bot.estimate import format_bytes, format_range, format_rows
+from bot.estimate import format_range, format_size
 from bot.ignores import risk_of
 from bot.models import (
     ChangeKind,
@@ -148,14 +148,7 @@ def size_finding(finding: Finding, impact: Impact, *, sized: bool, threshold: fl
         return
     if impact.seconds_high >= threshold:
         return
-    size = ", ".join(
-        part
-        for part in (
-            f"{format_rows(impact.rows)} rows" if impact.rows is not None else None,
-            format_bytes(impact.bytes) if impact.bytes is not None else None,
-        )
-        if part
-    )
+    size = format_size(impact, separator=", ")
     finding.risk_before = finding.risk
     finding.risk = Risk.low
     low = impact.seconds_low if impact.seconds_low is not None else impact.seconds_high

@@ -84,15 +84,8 @@ def run(args: argparse.Namespace) -> int:
     repo = folder / "demo-project"
     try:
         base, head = build_repository(repo)
-        options = ReviewOptions(
-            repo=repo,
-            base=base,
-            head=head,
-            python=sys.executable,
-            database_url=args.database_url,
-            pg_bin=args.pg_bin,
-            fail_on=args.fail_on,
-            format=args.format,
+        options = ReviewOptions.from_args(
+            args, repo=repo, base=base, head=head, python=sys.executable
         )
         code = emit(review(options), options)
     finally:

@@ -384,14 +384,7 @@ def summary(
     if sized.new_table:
         text += f" ({work.source or table} is created in this migration: empty)"
     elif impact.rows is not None or impact.bytes is not None:
-        size = " / ".join(
-            part
-            for part in (
-                f"~{format_rows(impact.rows)} rows" if impact.rows is not None else None,
-                format_bytes(impact.bytes) if impact.bytes is not None else None,
-            )
-            if part
-        )
+        size = format_size(impact, separator=" / ", about="~")
         text += f", copies {size} from {work.source}" if work.source else f", {size}"
     if impact.seconds_low is not None and impact.seconds_high is not None:
         text += ", " + format_range(impact.seconds_low, impact.seconds_high)
@@ -438,6 +431,15 @@ def format_seconds(seconds: float) -> str:
         if seconds >= size * 1.5:
             return f"{_round(seconds / size)} {unit}"
     return f"{seconds:.0f} s"
+
+
+def format_size(impact: Impact, *, separator: str, about: str = "") -> str:
+    """The table's size as far as it is known: rows (``about`` marks the count an estimate), then
+    bytes; "" when neither is."""
+    parts = [f"{about}{format_rows(impact.rows)} rows"] if impact.rows is not None else []
+    if impact.bytes is not None:
+        parts.append(format_bytes(impact.bytes))
+    return separator.join(parts)
 
 
 def format_rows(rows: int) -> str:

@@ -11,7 +11,7 @@ import argparse
 import sys
 import traceback
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field
 
@@ -103,6 +103,11 @@ class ReviewOptions(Model):
     max_chars: int = Field(
         DEFAULT_MAX_CHARS, description="Markdown longer than this is shortened; 0: no limit."
     )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, **given: Any) -> Self:
+        """A command's options: its arguments that are named like a field, then ``given``."""
+        return cls(**{k: v for k, v in vars(args).items() if k in cls.model_fields} | given)
 
 
 def review(options: ReviewOptions) -> Report:
@@ -540,9 +545,7 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = ReviewOptions(
-        **{k: v for k, v in vars(args).items() if k in ReviewOptions.model_fields}
-    )
+    options = ReviewOptions.from_args(args)
     return emit(review(options), options)
 
 

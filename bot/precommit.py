@@ -38,10 +38,7 @@ def run(args: argparse.Namespace) -> int:
     base = args.base or upstream(repo) or default_base(repo)
     head = args.head or staged_commit(repo)
     python = args.python or project_python(repo)
-    options = ReviewOptions(
-        **{k: v for k, v in vars(args).items() if k in ReviewOptions.model_fields}
-        | {"base": base, "head": head, "python": python}
-    )
+    options = ReviewOptions.from_args(args, base=base, head=head, python=python)
     return emit(review(options), options)
 
 

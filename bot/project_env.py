@@ -92,26 +92,11 @@ def prepare_project_python(
             what=f"the install command `{install_command}`",
             file=None,
         )
-    else:
-        detected = detect_install(workdir)
-        if detected is not None:
-            pip_args, file = detected
-            _run(
-                [uv, "pip", "install", "--python", python, *pip_args],
-                workdir,
-                env,
-                what=f"`uv pip install {shlex.join(pip_args)}`",
-                file=file,
-            )
-    missing = missing_collector_needs(python, env)
-    if missing:
-        _run(
-            [uv, "pip", "install", "--python", python, *missing],
-            workdir,
-            env,
-            what=f"`uv pip install {shlex.join(missing)}` (the collector needs them)",
-            file=None,
-        )
+    elif (detected := detect_install(workdir)) is not None:
+        pip_args, file = detected
+        _pip_install(uv, python, pip_args, workdir, env, file=file)
+    if missing := missing_collector_needs(python, env):
+        _pip_install(uv, python, missing, workdir, env, why=" (the collector needs them)")
     return python
 
 
@@ -223,6 +208,25 @@ def install_env(venv: Path, uv: str, cache_dir: Path | None = None) -> dict[str,
         env["UV_CACHE_DIR"] = str(Path(cache_dir).resolve() / UV_CACHE)
         env["UV_LINK_MODE"] = "copy"  # the cache and the venv are on different file systems
     return env
+
+
+def _pip_install(
+    uv: str,
+    python: str,
+    requirements: list[str],
+    workdir: Path,
+    env: dict[str, str],
+    *,
+    file: str | None = None,
+    why: str = "",
+) -> None:
+    _run(
+        [uv, "pip", "install", "--python", python, *requirements],
+        workdir,
+        env,
+        what=f"`uv pip install {shlex.join(requirements)}`{why}",
+        file=file,
+    )
 
 
 def _run(

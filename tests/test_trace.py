@@ -13,7 +13,7 @@ import pytest
 
 from bot.classify import backend_for, review_migration
 from bot.classify.rules import RULES
-from bot.collect import collect, trace_script, trace_sql
+from bot.collect import collect, trace_script
 from bot.collector.mr_collector import db
 from bot.collector.mr_collector.errors import CollectorError
 from bot.collector.mr_collector.trace import Tracer, needs_own_session
@@ -58,7 +58,7 @@ def held(trace: Trace) -> set[tuple[str, str, int | None]]:
 
 
 def test_rewrites_scans_and_constraints(pg_url: str) -> None:
-    statements = trace_sql(
+    statements = trace_script(
         SETUP
         + """
         ALTER TABLE shop_order ALTER COLUMN total TYPE bigint;
@@ -70,7 +70,7 @@ def test_rewrites_scans_and_constraints(pg_url: str) -> None:
         UPDATE shop_order SET note = 'y' WHERE id <= 10;
         """,
         database_url=pg_url,
-    )
+    ).statements
     assert [s.index for s in statements] == list(range(9))
     alter_type = traced(statements, 2)
     assert alter_type.method == "transaction"
@@ -103,7 +103,7 @@ def test_rewrites_scans_and_constraints(pg_url: str) -> None:
 
 
 def test_not_null_through_a_validated_check_skips_the_scan(pg_url: str) -> None:
-    statements = trace_sql(
+    statements = trace_script(
         SETUP
         + """
         ALTER TABLE shop_order ADD CONSTRAINT note_present CHECK (note IS NOT NULL) NOT VALID;
@@ -111,7 +111,7 @@ def test_not_null_through_a_validated_check_skips_the_scan(pg_url: str) -> None:
         ALTER TABLE shop_order ALTER COLUMN note SET NOT NULL;
         """,
         database_url=pg_url,
-    )
+    ).statements
     not_null = traced(statements, 4)
     assert not_null.not_null_changed == ["shop_order.note: null -> not null"]
     assert not_null.scanned == []  # PostgreSQL 12+: the validated CHECK proves it
@@ -119,7 +119,7 @@ def test_not_null_through_a_validated_check_skips_the_scan(pg_url: str) -> None:
 
 
 def test_locks_are_held_until_commit_in_an_explicit_transaction(pg_url: str) -> None:
-    statements = trace_sql(
+    statements = trace_script(
         SETUP
         + """
         BEGIN;
@@ -131,7 +131,7 @@ def test_locks_are_held_until_commit_in_an_explicit_transaction(pg_url: str) -> 
         SELECT count(*) FROM shop_order;
         """,
         database_url=pg_url,
-    )
+    ).statements
     add, index, update = (traced(statements, i) for i in (4, 5, 6))
     assert locks(add) == {("shop_order", "AccessExclusiveLock")} and held(add) == set()
     assert add.lock_timeout == "2s"
@@ -149,7 +149,7 @@ def test_locks_are_held_until_commit_in_an_explicit_transaction(pg_url: str) -> 
 
 
 def test_a_failing_statement_is_static_only_and_aborts_its_transaction(pg_url: str) -> None:
-    statements = trace_sql(
+    statements = trace_script(
         SETUP
         + """
         BEGIN;
@@ -159,7 +159,7 @@ def test_a_failing_statement_is_static_only_and_aborts_its_transaction(pg_url: s
         ALTER TABLE shop_order ADD COLUMN z int;
         """,
         database_url=pg_url,
-    )
+    ).statements
     failed, skipped, after = traced(statements, 3), traced(statements, 4), traced(statements, 6)
     assert failed.method == "static-only" and 'relation "missing"' in (failed.note or "")
     assert skipped.method == "static-only" and "statement 3" in (skipped.note or "")
@@ -167,14 +167,14 @@ def test_a_failing_statement_is_static_only_and_aborts_its_transaction(pg_url: s
 
 
 def test_concurrently_is_watched_from_a_second_session(pg_url: str) -> None:
-    statements = trace_sql(
+    statements = trace_script(
         SETUP
         + """
         CREATE INDEX CONCURRENTLY shop_order_total ON shop_order (total);
         DROP INDEX CONCURRENTLY shop_order_total;
         """,
         database_url=pg_url,
-    )
+    ).statements
     create, drop = traced(statements, 2), traced(statements, 3)
     assert create.method == "second-session" and create.note is None
     assert ("shop_order", "ShareUpdateExclusiveLock") in locks(create)
@@ -205,7 +205,7 @@ def test_concurrently_counts_only_in_the_code(sql: str, own_session: bool) -> No
 
 
 def test_concurrently_in_a_comment_or_a_string_runs_in_a_transaction(pg_url: str) -> None:
-    statements = trace_sql(
+    statements = trace_script(
         SETUP
         + """
         -- CREATE INDEX CONCURRENTLY would be safer, but the table is small
@@ -215,7 +215,7 @@ def test_concurrently_in_a_comment_or_a_string_runs_in_a_transaction(pg_url: str
         CREATE INDEX CONCURRENTLY /* the real thing */ shop_order_note ON shop_order (note);
         """,
         database_url=pg_url,
-    )
+    ).statements
     for index in (2, 3, 4):
         assert traced(statements, index).method == "transaction", statements[index].sql
     assert ("shop_order", "ShareLock") in locks(traced(statements, 2))
@@ -299,7 +299,7 @@ def test_tracing_refuses_a_database_the_tool_did_not_make(pg_url: str) -> None:
             assert "not created by this tool" in error.value.message
             connection.execute("CREATE TABLE customers (id int)")
         with pytest.raises(ReviewError) as refused:
-            trace_sql("SELECT 1", database_url=foreign)
+            trace_script("SELECT 1", database_url=foreign)
         assert "refusing" in refused.value.error.message
         assert refused.value.error.stage == "collect"
     finally:

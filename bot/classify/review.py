@@ -104,7 +104,7 @@ def classify_sql(
 
     Statements run as a SQL client runs a file: each commits on its own outside a BEGIN block,
     so a relation is new only to the statements of the transaction that created it. ``schema``
-    describes what exists already; ``traces`` are ``bot.collect.trace_sql``'s statements for the
+    describes what exists already; ``traces`` are ``bot.collect.trace_script``'s statements for the
     same text, whose traced verdicts then win. SQL the backend cannot read is an input error
     naming the file and line.
     """

@@ -113,12 +113,8 @@ def statement_steps(sql: str, work: DatabaseWork, partitioned: set[str]) -> None
         rf"ALTER TABLE ({IDENT}) ADD COLUMN ({IDENT}) (.+) UNIQUE", text, re.S
     ):
         table, column, definition = match.groups()
-        work.operations.append(
-            run_sql(
-                f"ALTER TABLE {table} ADD COLUMN {column} {definition}",
-                f"ALTER TABLE {table} DROP COLUMN {column}",
-            )
-        )
+        added = f"ALTER TABLE {table} ADD COLUMN {column} {definition}"
+        work.operations.append(run_sql(added, _reverse(added)))
         name = quote(_truncate(f"{unquote(table)}_{unquote(column)}_key"))
         _unique_with_index(work, table, name, column)
     elif match := re.fullmatch(
