@@ -10,8 +10,8 @@ whole review before the verdict, turns them into what is decided on:
   (``Finding.members``, ``Finding.columns``), with one alternative;
 - with table statistics, table-sized work estimated under ``small-table-seconds`` drops to low,
   showing the estimate (``Finding.risk_before``, ``Finding.risk_note``);
-- an edit of a merged migration that changes none of its operations (formatting, imports) is
-  low;
+- an edit of a merged migration that changes none of its operations (formatting, imports), or
+  after which the history still ends with the same schema, is low;
 - with ``deploy = "downtime"`` the deploy-order rules do not apply (``MigrationReview.off``) and
   lock findings say how long the downtime lasts;
 - project-wide advice (the lock_timeout one) is one note per review (``Report.notes``);
@@ -51,6 +51,13 @@ UNCHANGED_EDIT = (
     "the edit changes nothing Django runs: at the merge-base the migration has the same "
     "operations, dependencies and atomic (compared deconstructed, functions by their code), "
     "so a database that applied it is in the state the new version describes."
+)
+
+SAME_END_SCHEMA = (
+    "the edit changes how a fresh database reaches its schema, not the schema it ends with: "
+    "the history at head, run with the merge-base versions of the migrations this change edits, "
+    "ends with the same tables, columns, indexes and constraints as with the new versions, so "
+    "databases that applied the old versions and fresh ones agree."
 )
 
 EDIT_RULES = ("MR-MIGRATION-MODIFIED", "MR-MIGRATION-RENAMED")
@@ -94,9 +101,8 @@ def consolidate(
             migration.off += [f for f in migration.findings if RULES[f.rule].deploy_order]
             migration.findings = [f for f in migration.findings if f not in migration.off]
         for finding in migration.findings:
-            if finding.rule == MODIFIED and migration.same_as_base and finding.risk > Risk.low:
-                finding.risk_before, finding.risk = finding.risk, Risk.low
-                finding.risk_note = UNCHANGED_EDIT
+            if finding.rule == MODIFIED and finding.risk > Risk.low:
+                harmless_edit(finding, migration)
             finding.table = finding.table or table_of(migration, finding)
             impact = statement_impact(migration, finding)
             if impact is not None and RULES[finding.rule].family == "lock":
@@ -109,6 +115,17 @@ def consolidate(
     edits(report)
     for migration in report.migrations:
         migration.risk = risk_of(migration)
+
+
+def harmless_edit(finding: Finding, migration: MigrationReview) -> None:
+    """An edit after which every database has the schema the new version describes is low."""
+    if migration.same_as_base:
+        note = UNCHANGED_EDIT
+    elif migration.same_end_schema:
+        note = SAME_END_SCHEMA
+    else:
+        return
+    finding.risk_before, finding.risk, finding.risk_note = finding.risk, Risk.low, note
 
 
 def table_of(migration: MigrationReview, finding: Finding) -> str | None:
@@ -183,8 +200,8 @@ def fold(findings: list[Finding]) -> list[Finding]:
 
     The lock findings of one operation are one decision, taken by the worst of them: Django's
     AlterField to NOT NULL with a default is a SET DEFAULT, a backfill under the lock it took, a
-    SET NOT NULL scan and more, with one safer way. In a modified migration every finding is
-    part of the decision about the edit (``MODIFIED``).
+    SET NOT NULL scan and more, with one safer way. In a modified migration every finding about
+    its statements and operations is part of the decision about the edit (``MODIFIED``).
     """
     hosts: dict[int, Finding] = {}
     for finding in findings:
@@ -197,7 +214,8 @@ def fold(findings: list[Finding]) -> list[Finding]:
     kept: list[Finding] = []
     for finding in findings:
         if finding.operation is None or RULES[finding.rule].family != "lock":
-            host = edited if edited is not None and finding.statement is not None else None
+            of_migration = finding.statement is not None or finding.operation is not None
+            host = edited if edited is not None and of_migration else None
         else:
             host = edited if edited is not None else hosts.get(finding.operation)
         if host is None or host is finding or host.ignored != finding.ignored:

@@ -253,6 +253,14 @@ class CollectedMigration(Model):
         "dependencies and atomic (deconstructed, functions by their code): the edit is only "
         "formatting or imports. None: not modified, or the base version does not load.",
     )
+    same_end_schema: bool | None = Field(
+        None,
+        description="A modified file whose operations changed: the history at head, run with "
+        "the base versions of every migration the change edits, ends with the same schema "
+        "(tables, columns, indexes, constraints), so databases that applied the old versions "
+        "agree with fresh ones. None: not such a file, or it can't be told (RunSQL or RunPython "
+        "edited, dependencies changed, a base version that does not load).",
+    )
     old_file: str | None = Field(None, description="The path at base, for a renamed file.")
 
 
@@ -272,6 +280,11 @@ class MissingMigration(Model):
     path: str = Field(description="Where makemigrations would write it, repository-relative.")
     models_file: str | None = Field(None, description="The app's models module.")
     operations: list[str] = Field(default_factory=list, description="Each operation's describe().")
+    changes_schema: bool = Field(
+        True,
+        description="Whether it changes the database schema; False: only what Django's state "
+        "keeps (choices, help texts, model options), so it has no SQL.",
+    )
 
 
 class BaseState(Model):
@@ -519,6 +532,7 @@ class MigrationReview(Model):
     error: ToolError | None = None
     dependencies: list[tuple[str, str]] = Field(default_factory=list)
     same_as_base: bool | None = Field(None, description="As CollectedMigration.same_as_base.")
+    same_end_schema: bool | None = Field(None, description="As CollectedMigration.same_end_schema.")
     elsewhere: list[str] = Field(
         default_factory=list,
         description="Rules of this migration's findings that are part of a decision shown "

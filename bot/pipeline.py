@@ -335,6 +335,7 @@ def _review(
         finding.file = finding.file or migration.file
     migration.dependencies = collected.dependencies
     migration.same_as_base = collected.same_as_base
+    migration.same_end_schema = collected.same_end_schema
     return migration
 
 

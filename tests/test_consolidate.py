@@ -398,6 +398,7 @@ def test_an_edit_that_changes_no_operation_is_low(tmp_path: Path, pg_bin: Path) 
     [migration] = report.migrations
     [edit] = [f for f in migration.findings if f.rule == "MR-MIGRATION-MODIFIED"]
     assert (migration.same_as_base, edit.risk, code) == (False, Risk.high, 1)
+    assert migration.same_end_schema is None  # the project state does not show what it does
 
 
 def test_edits_of_several_merged_migrations_are_one_decision(tmp_path: Path, pg_bin: Path) -> None:
@@ -414,6 +415,7 @@ def test_edits_of_several_merged_migrations_are_one_decision(tmp_path: Path, pg_
     repo, base = project(tmp_path, edited, base=merged)
     code, report, text = analyze(repo, base, tmp_path=tmp_path)
     assert report.errors == [] and [m.same_as_base for m in report.migrations] == [False, False]
+    assert [m.same_end_schema for m in report.migrations] == [False, False]
     first, second = report.migrations
     [edit] = [f for f in first.findings if f.rule == "MR-MIGRATION-MODIFIED"]
     assert [f.migration for f in edit.members] == [
@@ -424,3 +426,81 @@ def test_edits_of_several_merged_migrations_are_one_decision(tmp_path: Path, pg_
     assert "MR-MIGRATION-MODIFIED" in second.elsewhere and second.risk < Risk.high
     assert text.count("**🔴 A merged migration was modified (2 migrations)**") == 1
     assert (code, report.decision) == (1, "fail")
+
+
+def index_migration(previous: str, operation: str) -> str:
+    return f"""from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "{previous}")]
+    operations = [{operation}]
+"""
+
+
+ADD_INDEX = 'migrations.AddIndex("order", models.Index(fields=["quantity"], name="order_qty"))'
+REMOVE_INDEX = 'migrations.RemoveIndex("order", "order_qty")'
+EMPTIED = {
+    "shop/migrations/0002_order_qty.py": index_migration("0001_initial", ""),
+    "shop/migrations/0003_drop_order_qty.py": index_migration("0002_order_qty", ""),
+}
+
+
+def test_edits_after_which_every_database_has_the_same_schema_are_low(
+    tmp_path: Path, pg_bin: Path
+) -> None:
+    """Shaped like healthchecks' fix for Django 5.1: an old migration added an index (with
+    ``index_together``), a later one removed it; both are emptied."""
+    merged = {
+        "shop/migrations/0002_order_qty.py": index_migration("0001_initial", ADD_INDEX),
+        "shop/migrations/0003_drop_order_qty.py": index_migration("0002_order_qty", REMOVE_INDEX),
+    }
+    repo, base = project(tmp_path, EMPTIED, base=merged)
+    code, report, text = analyze(repo, base, tmp_path=tmp_path)
+    assert report.errors == []
+    assert [(m.same_as_base, m.same_end_schema) for m in report.migrations] == [(False, True)] * 2
+    edits = [f for m in report.migrations for f in m.findings if f.rule == "MR-MIGRATION-MODIFIED"]
+    assert [(f.risk, f.risk_before) for f in edits] == [(Risk.low, Risk.high)] * 2
+    assert "not the schema it ends with" in text
+    assert (code, report.decision) == (0, "pass")
+
+    # Emptying only the first leaves fresh databases without the index production has.
+    merged["shop/migrations/0003_drop_order_qty.py"] = index_migration("0002_order_qty", "")
+    repo, base = project(tmp_path / "one", EMPTIED, base=merged)
+    code, report, _ = analyze(repo, base, tmp_path=tmp_path)
+    [migration] = report.migrations
+    [edit] = [f for f in migration.findings if f.rule == "MR-MIGRATION-MODIFIED"]
+    assert (migration.same_end_schema, edit.risk, code) == (False, Risk.high, 1)
+
+
+NOT_NULL_ADDED = """import datetime
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField(
+            "order", "grace", models.DurationField(default=datetime.timedelta(hours=1))
+        ),
+    ]
+"""
+
+
+def test_an_unchanged_edit_carries_no_finding_of_what_the_migration_does(
+    tmp_path: Path, pg_bin: Path
+) -> None:
+    """Shaped like healthchecks' c82c1a3a: ``timedelta`` imported as ``td`` in old migrations
+    that add NOT NULL columns; they were applied long ago and do the same now."""
+    path = "shop/migrations/0002_order_grace.py"
+    renamed = NOT_NULL_ADDED.replace("import datetime\n", "from datetime import timedelta as td\n")
+    renamed = renamed.replace("datetime.timedelta(", "td(")
+    repo, base = project(tmp_path, {path: renamed}, base={path: NOT_NULL_ADDED})
+    code, report, _ = analyze(repo, base, tmp_path=tmp_path)
+    assert report.errors == []
+    [migration] = report.migrations
+    [edit] = migration.findings
+    assert (edit.rule, edit.risk) == ("MR-MIGRATION-MODIFIED", Risk.low)
+    assert "MR-NOT-NULL-WITHOUT-DB-DEFAULT" in {f.rule for f in edit.folded}
+    assert (code, report.decision) == (0, "pass")

@@ -377,6 +377,43 @@ def test_a_model_change_without_its_migration_is_found_with_no_migration_file_to
     assert report.database in (None, "")  # no scratch database was made
 
 
+KINDS = '[("email", "Email"), ("sms", "SMS")]'
+
+
+@pytest.mark.parametrize(
+    ("change", "risk"),
+    [
+        # A choice added (healthchecks' Channel.kind, commit after commit): no SQL.
+        (f'kind = models.CharField(max_length=20, choices={KINDS[:-1]}, ("push", "Push")])', "low"),
+        # The same with a longer column: ALTER COLUMN TYPE, the database changes.
+        (f"kind = models.CharField(max_length=40, choices={KINDS})", "high"),
+    ],
+)
+def test_a_missing_migration_of_choices_alone_is_low(
+    tmp_path: Path, change: str, risk: str
+) -> None:
+    field = f"kind = models.CharField(max_length=20, choices={KINDS})"
+    initial = create(
+        "Note", '("text", models.TextField())', f'("kind", {field.removeprefix("kind = ")})'
+    )
+    repo, base, _ = project(
+        tmp_path,
+        ["memo"],
+        {
+            "memo/models.py": NOTES + f"    {field}\n",
+            "memo/migrations/0001_initial.py": migration([], initial),
+        },
+        {"memo/models.py": NOTES + f"    {change}\n"},
+    )
+    code, report = analyze(repo, base)
+    assert report.errors == []
+    [missing] = report.project_findings
+    assert (missing.rule, missing.risk) == ("MR-MISSING-MIGRATION", risk)
+    assert "Alter field kind on note" in missing.message
+    assert ("the migration has no SQL" in missing.message) == (risk == "low")
+    assert (code, report.decision) == ((0, "pass") if risk == "low" else (1, "fail"))
+
+
 # --- 6. several databases -------------------------------------------------------------------
 
 ROUTED = """SECRET_KEY = "shapes"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.classify import findings as fs
 from bot.classify.advice import Context
 from bot.classify.backend import Backend
+from bot.classify.rules import RULES, fill
 from bot.models import (
     ChangeKind,
     CollectedMigration,
@@ -19,6 +20,13 @@ from bot.models import (
     Finding,
     MigrationFile,
     MissingMigration,
+    Risk,
+)
+
+NO_SCHEMA_CHANGE = (
+    "None of these changes the database (choices, help texts or model options: the migration "
+    "has no SQL), so the deploy breaks nothing; `makemigrations --check` fails until it is "
+    "written, and the next developer's `makemigrations` slips it into an unrelated migration."
 )
 
 
@@ -55,6 +63,11 @@ def _missing(missing: MissingMigration, backend: Backend) -> Finding:
     }
     finding = fs.finding("MR-MISSING-MIGRATION", values, ctx, backend)
     finding.file = missing.models_file  # the file to annotate: the migration does not exist
+    if not missing.changes_schema:
+        rule = RULES[finding.rule]
+        finding.message = f"{fill(rule.message, values)} {NO_SCHEMA_CHANGE}"
+        finding.risk_before, finding.risk = finding.risk, Risk.low
+        finding.risk_note = "the missing migration has no SQL: the database is not affected."
     return finding
 
 

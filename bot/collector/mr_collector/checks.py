@@ -3,7 +3,9 @@
 - ``conflicts``: apps with several leaf migrations; ``migrate`` refuses to run until they are
   merged (``makemigrations --merge``).
 - ``missing``: what ``makemigrations --check --dry-run`` would write: models changed with no
-  migration for the change. It reads no database, so it runs on every pull request.
+  migration for the change. It reads no database, so it runs on every pull request. Each says
+  whether it changes the schema: a migration of choices, help texts or model options alone has
+  no SQL.
 
 Both follow ``makemigrations``' own steps (its loader, questioner and autodetector), except that
 nothing asks, exits or writes: a NOT NULL field without a default, which the non-interactive
@@ -15,6 +17,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Any
+
+from . import edits
 
 
 def run(output: dict[str, Any], repo_root: Path) -> None:
@@ -59,8 +63,9 @@ def missing(loader: Any, repo_root: Path) -> list[dict[str, Any]]:
     from django.db.migrations.state import ProjectState
     from django.db.migrations.writer import MigrationWriter
 
+    state = loader.project_state()
     autodetector = getattr(Command, "autodetector", MigrationAutodetector)(
-        loader.project_state(), ProjectState.from_apps(apps), _questioner()
+        state, ProjectState.from_apps(apps), _questioner()
     )
     changes = autodetector.changes(graph=loader.graph)
     found = []
@@ -74,9 +79,28 @@ def missing(loader: Any, repo_root: Path) -> list[dict[str, Any]]:
                     "path": _relative(MigrationWriter(migration).path, repo_root),
                     "models_file": _relative(getattr(models_module, "__file__", None), repo_root),
                     "operations": [operation.describe() for operation in migration.operations],
+                    "changes_schema": any(
+                        changes_schema(operation, app_label, state)
+                        for operation in migration.operations
+                    ),
                 }
             )
     return found
+
+
+def changes_schema(operation: Any, app_label: str, state: Any) -> bool:
+    """Whether ``operation``, written against ``state``, changes the database: an AlterField of
+    attributes the schema editor ignores (choices, help_text, ...) or a change of model options
+    or managers does not."""
+    from django.db.migrations import operations
+
+    if isinstance(operation, operations.AlterModelOptions | operations.AlterModelManagers):
+        return False
+    if not isinstance(operation, operations.AlterField):
+        return True
+    model = state.models.get((app_label, operation.model_name_lower))
+    old = model.fields.get(operation.name) if model is not None else None
+    return old is None or edits.database_part(old) != edits.database_part(operation.field)
 
 
 def _questioner() -> Any:

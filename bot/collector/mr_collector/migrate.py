@@ -327,6 +327,8 @@ class Collection:
         self.migrations: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.base_state = cache.Outcome()
+        # The base version of each edited migration whose operations changed (None: unknown).
+        self.edited: dict[Key, Any] = {}
 
     def file_of(self, key: Key) -> str:
         """The migration's file, relative to the repository when it lies inside."""
@@ -398,6 +400,22 @@ class Collection:
                 self.migrations.append(self.collect_one(key, new[key], blocker))
             elif blocker is None and not self.already_applied(key):
                 self.apply_ancestor(key)
+        self.compare_end_schemas()
+
+    def compare_end_schemas(self) -> None:
+        """Whether the edits of merged migrations, together, leave every database with the
+        same schema at head (``edits.same_end_schema``), on each edited migration."""
+        if not self.edited:
+            return
+        same = None
+        if None not in self.edited.values():
+            try:
+                same = edits.same_end_schema(self.edited)
+            except Exception:  # a history that does not replay is no proof either way
+                same = None
+        for result in self.migrations:
+            if (result["app_label"], result["name"]) in self.edited:
+                result["same_end_schema"] = same
 
     def base_of(self, plan: list[Key], new: Iterable[Key]) -> list[Key]:
         """What the new migrations stand on: the planned migrations that are not new and need
@@ -546,7 +564,10 @@ class Collection:
             )
         result["operations"] = rendered.infos
         if item["change"] == "modified":
-            result["same_as_base"] = edits.same_as_base(migration, item.get("base_source"))
+            base = edits.base_version(migration, item.get("base_source"))
+            result["same_as_base"] = None if base is None else edits.same_as_base(migration, base)
+            if not result["same_as_base"]:
+                self.edited[key] = base
         result["sqlmigrate"] = sqlmigrate_text(migration, rendered.collected, self.connection)
         for index, (operation, sql) in enumerate(rendered.statements):
             result["statements"].append(
