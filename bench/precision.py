@@ -12,10 +12,12 @@ high or critical finding that left the top level, with the reason.
         and writes one JSON report per commit into --out. Run it with an older version of the
         tool on PYTHONPATH to get the "before" reports.
 
-    python bench/precision.py compare BEFORE_DIR AFTER_DIR [--judged FILE]
+    python bench/precision.py compare BEFORE_DIR AFTER_DIR [--judged FILE] [--hits]
         Compares two sets of reports of the same commits. --judged names a JSON file
         {"<commit> <app.migration> <rule>": "act" | "noise"} with a maintainer's judgement of each
-        high and critical finding after; the precision is the share judged "act".
+        high and critical finding after; the precision is the share judged "act". With --hits,
+        "before" is every rule hit the BEFORE_DIR reports stand for, at its risk before
+        consolidation (what the review showed before it), so one run can serve as both.
 
 "Before" in the fixtures is what the report's findings stand for (the members of groups, the
 folded findings, the notes' and resets' members, the turned-off ones), which is what the review
@@ -208,7 +210,11 @@ def compare(args: argparse.Namespace) -> int:
             continue
         before = Report.model_validate_json(path.read_text())
         after = Report.model_validate_json(after_path.read_text())
-        old = [f for f in before.findings if not f.ignored]
+        if args.hits:
+            old = [f.model_copy(update={"risk": before_risk(f)}) for f, _ in hits(before)]
+        else:
+            old = before.findings
+        old = [f for f in old if not f.ignored]
         total_before.update((f.rule, f.risk) for f in old)
         shown = [f for f in top_level(after) if not f.ignored]
         total_after.update((f.rule, f.risk) for f in shown)
@@ -250,6 +256,7 @@ def main() -> int:
     comparer.add_argument("before", type=Path)
     comparer.add_argument("after", type=Path)
     comparer.add_argument("--judged", type=Path)
+    comparer.add_argument("--hits", action="store_true")
     args = parser.parse_args()
     if args.command == "fixtures":
         return fixtures()
