@@ -230,6 +230,7 @@ class Rollback(Model):
     reapply_error: ToolError | None = Field(
         None, description="Applying it again after the reverse failed."
     )
+    skipped: str | None = Field(None, description="Why it was not rehearsed, when it was not.")
 
 
 class CollectedMigration(Model):
@@ -510,6 +511,7 @@ class RollbackReview(Model):
     statements: list[StatementReview] = Field(default_factory=list)
     error: ToolError | None = None
     reapply_error: ToolError | None = None
+    skipped: str | None = None
 
 
 class MigrationReview(Model):

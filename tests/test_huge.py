@@ -1,25 +1,42 @@
-"""A migration of thousands of operations, through the real CLI on the embedded PostgreSQL.
+"""Migrations of hundreds and thousands of operations, through the real collector and CLI.
 
 1,800 ``RunSQL("CREATE TABLE ... (id serial PRIMARY KEY)")`` in one atomic migration hold 5,400
 locks, more than a default cluster's lock table has room for ("out of shared memory"), and
 every statement's trace once re-read and re-reported every lock held before it: the review must
-finish, show its progress, and report each statement's own locks only.
+finish, show its progress, and report each statement's own locks only. The rollback rehearsal
+of a hundred CreateModel re-reported, at each DROP TABLE, the locks of every table dropped
+before it; Django's reverse of a few hundred renders the project state again per operation
+(minutes), so it is not rehearsed and the review says why. The classifier's work grows with
+the migration, not with its square: counted, not timed.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import pytest
 
-from bot.demo import build_repository
-from tests.test_pipeline import commit
+from bot.classify import Schema, backend_for, review_migration
+from bot.collect import collect
+from bot.demo import FIXTURES, build_repository
+from bot.models import ChangeKind, MigrationFile, Report
+from bot.render import render_markdown
+from tests.test_pipeline import commit, git
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = 1800
+REHEARSED = 120
+"""CreateModel operations whose reverse Django renders about 7,800 models for: rehearsed."""
+NOT_REHEARSED = 250
+"""After those: about 63,000 renders, more than the rehearsal allows itself."""
 
 
 @pytest.mark.usefixtures("pg_bin")
@@ -54,3 +71,116 @@ def test_thousands_of_lock_taking_operations_finish_with_progress(tmp_path: Path
     held = sum(len(s["trace"]["held"]) for s in huge["statements"] if s["trace"])
     assert held <= TABLES
     assert len(out.read_bytes()) < 4 * 1024 * TABLES
+
+
+def create_models(dependencies: list[tuple[str, str]], count: int) -> str:
+    models = "".join(
+        f"        migrations.CreateModel(name='M{i}', fields=[('id', models.BigAutoField("
+        "primary_key=True)), ('name', models.CharField(max_length=20))]),\n"
+        for i in range(count)
+    )
+    return (
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        f"    dependencies = {dependencies!r}\n    operations = [\n{models}    ]\n"
+    )
+
+
+@pytest.mark.usefixtures("pg_bin")
+def test_hundreds_of_new_models_are_rehearsed_with_their_own_locks_or_said_too_many(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "base", project)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    base = commit(project, "the demo's base")
+    shop = project / "shop" / "migrations" / "0002_models.py"
+    shop.write_text(create_models([("shop", "0001_initial")], REHEARSED))
+    # After the shop's: its reverse renders those models too.
+    loans = project / "lending" / "migrations" / "0002_models.py"
+    after = [("loans", "0001_initial"), ("shop", "0002_models")]
+    loans.write_text(create_models(after, NOT_REHEARSED))
+    head = commit(project, "hundreds of models")
+    out = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "analyze", "--repo", str(project), "--base", base,
+         "--head", head, "--python", sys.executable, "--format", "json", "--output", str(out),
+         "--timeout", "400"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    report = Report.model_validate_json(out.read_text())
+    reviewed = {m.label: m for m in report.migrations}
+    rehearsed, skipped = reviewed["shop.0002_models"], reviewed["loans.0002_models"]
+    assert (rehearsed.error, skipped.error) == (None, None)
+    progress = rf"loans\.0002_models \(new migration \d of 2\), operation \d+ of {NOT_REHEARSED}: "
+    assert re.search(progress + r"Create model M\d+\n", done.stderr)
+    # One DROP TABLE per model, each with what it did, not the locks of the ones before it.
+    assert rehearsed.rollback is not None and rehearsed.rollback.skipped is None
+    drops = rehearsed.rollback.statements
+    assert len(drops) == REHEARSED and all(s.sql.startswith("DROP TABLE") for s in drops)
+    assert sum(len(s.trace.held) for s in drops if s.trace) <= REHEARSED
+    assert skipped.rollback is not None and skipped.rollback.statements == []
+    assert f"Django's reverse of its {NOT_REHEARSED} operations" in (skipped.rollback.skipped or "")
+    assert "**Rollback rehearsal**: not run: Django's reverse" in render_markdown(report)
+
+
+def counted(work: Callable[[], object]) -> int:
+    """The Python and C function calls ``work`` makes: a measure of work that is not a time."""
+    calls = 0
+
+    def count(frame: FrameType, event: str, arg: Any) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+PAIRS = 40
+NOOP = "def noop(apps, schema_editor):\n    pass\n\n\n"
+
+
+def test_the_review_of_a_migration_grows_with_its_operations_not_their_square(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Three migrations of k x 40 (AlterField, RunPython) pairs, k = 1, 2, 3, collected for real
+    and traced: the calls reviewing each makes grow by the same amount from one to the next, as
+    work linear in the operations does (work per operation over the ones before it would grow
+    by more each time: its second difference would not be zero)."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "base", project)
+    files = []
+    length = 200
+    for k, name in enumerate(["0002_a", "0003_b", "0004_c"], start=1):
+        operations = ""
+        for _ in range(k * PAIRS):
+            length += 1
+            operations += (
+                f"        migrations.AlterField('product', 'sku', "
+                f"models.CharField(max_length={length})),\n"
+                "        migrations.RunPython(noop, noop),\n"
+            )
+        parent = ["0001_initial", "0002_a", "0003_b"][k - 1]
+        (project / "shop" / "migrations" / f"{name}.py").write_text(
+            "from django.db import migrations, models\n\n\n" + NOOP
+            + "class Migration(migrations.Migration):\n"
+            f"    dependencies = [('shop', {parent!r})]\n    operations = [\n{operations}    ]\n"
+        )  # fmt: skip
+        files.append(MigrationFile(path=f"shop/migrations/{name}.py", change=ChangeKind.added))
+    output = collect(project, files, python=None, settings=None, database_url=pg_url)
+    migrations = output.migrations
+    assert [len(m.operations) for m in migrations] == [2 * PAIRS, 4 * PAIRS, 6 * PAIRS]
+    assert all(m.error is None and m.statements[0].trace for m in migrations)
+    backend = backend_for("postgresql")
+    reviews = [review_migration(m, backend=backend, schema=Schema()) for m in migrations]
+    assert all("MR-DATA-MIGRATION" in {f.rule for f in r.findings} for r in reviews)
+    one, two, three = (
+        counted(lambda m=m: review_migration(m, backend=backend, schema=Schema()))
+        for m in migrations
+    )
+    # Exactly zero today; the quadratic loops this replaced made it 1% of the smallest.
+    assert abs(three - 2 * two + one) <= one // 1000, (one, two, three)

@@ -29,9 +29,13 @@ class Context:
         return f"{self.migration.app_label}.{self.migration.name}"
 
     def statements_of_operation(self) -> list[str]:
-        """The SQL of every statement the operation emitted, in order."""
+        """The SQL of every statement the operation emitted, in order: from the indexes the
+        collector lists on the operation, so that a finding on each of thousands of operations
+        does not read every statement of the migration."""
         if self.operation is None:
             return [self.sql]
+        if self.operation.statements:
+            return [self.migration.statements[i].sql for i in self.operation.statements]
         index = self.operation.index
         return [s.sql for s in self.migration.statements if s.operation == index] or [self.sql]
 

@@ -145,34 +145,43 @@ def review_migration(
     reviewed: list[_Reviewed] = []
     unrendered: list[_Reviewed] = []
     found: list[Finding] = []
-    held_before_op: dict[int, dict[str, str]] = {}
-    executed_only = [op for op in m.operations if op.executed_only]
+    holders = _Holders()
+    # An operation's findings given what is held once the statements before the next one ran:
+    # read there, so no copy of the held locks is kept per operation.
+    upcoming = iter(m.operations)
+    pending = next(upcoming, None)
+    by_operation: dict[int, list[Finding]] = {}
+    executed_only = iter([op for op in m.operations if op.executed_only])
+    unrendered_next = next(executed_only, None)
     for statement in m.statements:
         op = operations.get(statement.operation) if statement.operation is not None else None
-        while executed_only and op is not None and executed_only[0].index < op.index:
-            found += _review_unrendered(
-                analyzer, backend, m, executed_only.pop(0), reviewed, unrendered, found
-            )
-        for pending in m.operations:
-            if op is not None and pending.index < op.index:
-                held_before_op.setdefault(pending.index, dict(analyzer.held))
+        while unrendered_next is not None and op is not None and unrendered_next.index < op.index:
+            found += _review_unrendered(analyzer, backend, m, unrendered_next, holders, unrendered)
+            unrendered_next = next(executed_only, None)
+        while pending is not None and op is not None and pending.index < op.index:
+            by_operation[pending.index] = _held_findings(m, pending, backend, analyzer)
+            pending = next(upcoming, None)
         item = _review(
             analyzer, statement.sql, index=statement.index, operation=op, trace=statement.trace
         )
         item.review.operation = statement.operation
-        _name_holder(item, reviewed)
+        holders.name(item, printed=True)
         ctx = Context(migration=m, operation=op, sql=statement.sql)
         own = fs.statement_findings(item.review, item.reading.final, ctx, backend)
         if statement.executed_sql:  # a callable default, drawn once for every NULL row
             fs.one_value_for_every_row(item.review, own)
         found += own
+        holders.seen(own)
         reviewed.append(item)
-    for op in executed_only:
-        found += _review_unrendered(analyzer, backend, m, op, reviewed, unrendered, found)
-    for op in m.operations:
-        held_before_op.setdefault(op.index, dict(analyzer.held))
+        holders.rendered(item)
+    while unrendered_next is not None:
+        found += _review_unrendered(analyzer, backend, m, unrendered_next, holders, unrendered)
+        unrendered_next = next(executed_only, None)
+    while pending is not None:
+        by_operation[pending.index] = _held_findings(m, pending, backend, analyzer)
+        pending = next(upcoming, None)
     readings = [r.reading for r in reviewed + unrendered]
-    found += _migration_findings(m, backend, readings, held_before_op, schema)
+    found += _migration_findings(m, backend, readings, by_operation, schema)
     printed = [r.review for r in reviewed]
     extra = [r.review for r in unrendered]
     risk = Risk.worst([s.final.risk for s in printed + extra] + [f.risk for f in found])
@@ -204,25 +213,60 @@ def _rollback(m: CollectedMigration, backend: Backend, schema: Schema) -> Rollba
         for s in m.rollback.statements
     ]
     return RollbackReview(
-        statements=statements, error=m.rollback.error, reapply_error=m.rollback.reapply_error
+        statements=statements,
+        error=m.rollback.error,
+        reapply_error=m.rollback.reapply_error,
+        skipped=m.rollback.skipped,
     )
 
 
-def _name_holder(item: _Reviewed, earlier: list[_Reviewed]) -> None:
-    """A hit about a lock held from earlier (``held_table``) names the operation that took it:
-    the first earlier statement with a blocking lock on that table."""
-    for hit in item.reading.final.hits:
-        table = hit.values.get("held_table")
-        if table is None:
-            continue
-        for before in earlier:
-            blocking = any(
-                lock.relation == table and lock.blocks != "none"
-                for lock in before.reading.final.locks
-            )
-            if blocking and before.operation is not None:
-                hit.values["held_by"] = before.operation.describe
-                break
+class _Holders:
+    """What the statements reviewed so far tell later ones, kept as they go so that no statement
+    looks back over all the earlier ones.
+
+    A hit about a lock held from earlier (``held_table``) names the operation that took it: the
+    first earlier statement with a blocking lock on that table; for a statement only ``migrate``
+    ran, a printed one before another of those. ``known`` are the findings so far, by rule and
+    message.
+    """
+
+    def __init__(self) -> None:
+        self.printed: dict[str, str] = {}
+        self.unprinted: dict[str, str] = {}
+        self.known: set[tuple[str, str]] = set()
+
+    def name(self, item: _Reviewed, *, printed: bool) -> None:
+        for hit in item.reading.final.hits:
+            table = hit.values.get("held_table")
+            if table is None:
+                continue
+            holder = self.printed.get(table) or (None if printed else self.unprinted.get(table))
+            if holder is not None:
+                hit.values["held_by"] = holder
+
+    def rendered(self, item: _Reviewed) -> None:
+        self._took(item, self.printed)
+
+    def unrendered(self, item: _Reviewed) -> None:
+        self._took(item, self.unprinted)
+
+    def seen(self, found: list[Finding]) -> None:
+        self.known.update((f.rule, f.message) for f in found)
+
+    @staticmethod
+    def _took(item: _Reviewed, into: dict[str, str]) -> None:
+        if item.operation is None:
+            return
+        for lock in item.reading.final.locks:
+            if lock.blocks != "none":
+                into.setdefault(lock.relation, item.operation.describe)
+
+
+def _held_findings(
+    m: CollectedMigration, op: OperationInfo, backend: Backend, analyzer: Analyzer
+) -> list[Finding]:
+    """The backend's findings about ``op`` given the locks held when it runs."""
+    return backend.operation_findings(Context(migration=m, operation=op, sql=""), analyzer.held)
 
 
 def _review_unrendered(
@@ -230,9 +274,8 @@ def _review_unrendered(
     backend: Backend,
     m: CollectedMigration,
     op: OperationInfo,
-    rendered: list[_Reviewed],
+    holders: _Holders,
     unrendered: list[_Reviewed],
-    earlier: list[Finding],
 ) -> list[Finding]:
     """Review what applying ``op`` ran beyond what sqlmigrate prints, appending to ``unrendered``.
 
@@ -242,24 +285,26 @@ def _review_unrendered(
     what a reader of sqlmigrate's output does not see.
     """
     found: list[Finding] = []
-    known = {(f.rule, f.message) for f in earlier}
     items: list[_Reviewed] = []
     for trace in op.executed_only:
         sql = trace.executed_sql
         if not sql:
             continue
         item = _review(analyzer, sql, index=len(unrendered), operation=op, trace=trace)
-        _name_holder(item, rendered + unrendered)
+        holders.name(item, printed=False)
         ctx = Context(migration=m, operation=op, sql=sql)
         for hit in fs.statement_findings(item.review, item.reading.final, ctx, backend):
             hit.statement = None  # an index into the printed statements, which it is not
-            if (hit.rule, hit.message) not in known:
-                known.add((hit.rule, hit.message))
+            if (hit.rule, hit.message) not in holders.known:
+                holders.seen([hit])
                 found.append(hit)
         unrendered.append(item)
+        holders.unrendered(item)
         items.append(item)
     if items:
-        found.append(_unrendered_finding(m, op, items, backend))
+        finding = _unrendered_finding(m, op, items, backend)
+        holders.seen([finding])
+        found.append(finding)
     return found
 
 
@@ -304,7 +349,7 @@ def _migration_findings(
     m: CollectedMigration,
     backend: Backend,
     readings: list[Reading],
-    held_before_op: dict[int, dict[str, str]],
+    by_operation: dict[int, list[Finding]],
     schema: Schema,
 ) -> list[Finding]:
     found = fs.change_findings(m, backend)
@@ -312,7 +357,7 @@ def _migration_findings(
     for op in m.operations:
         ctx = Context(migration=m, operation=op, sql="")
         data, reverse = fs.operation_findings(ctx, backend, with_schema_changes=with_schema_changes)
-        found += data + backend.operation_findings(ctx, held_before_op.get(op.index, {})) + reverse
+        found += data + by_operation[op.index] + reverse
         found += fs.not_null_findings(ctx, schema, backend)
     base = Context(migration=m, operation=None, sql="")
     found += backend.migration_findings(base, readings)

@@ -115,6 +115,10 @@ class Prober:
         """Tables that exist now are pre-existing for the statements that follow."""
         self.preexisting = {row[0] for row in self.query("SHOW TABLES")}
 
+    def start_undo(self) -> None:
+        """The rollback rehearsal of the last unit: its tables, made by then, are probed too."""
+        self.start_unit()
+
     def trace(
         self, index: int | None, sql: str, run: Callable[..., int], *, in_transaction: bool
     ) -> dict[str, Any]:

@@ -19,6 +19,9 @@ from typing import Any
 from . import migrate, trace
 from .errors import CollectorError
 
+MAX_RENDERS = 20_000
+"""Model renders (``reverse_renders``) past which the reverse is not rehearsed: about 20 s."""
+
 
 def unapply(state: Any, recorder: migrate.Recorder) -> None:
     """``MigrationExecutor.unapply_migration``, watched by the tracer: ``state`` is the project
@@ -31,7 +34,7 @@ def unapply(state: Any, recorder: migrate.Recorder) -> None:
         with editor:
             recorder.steps().unapply(state, editor)
     else:
-        tracer.start_unit()
+        tracer.start_undo()
         with connection.execute_wrapper(recorder), editor:
             recorder.steps().unapply(state, editor)
     MigrationRecorder(connection).record_unapplied(migration.app_label, migration.name)
@@ -50,8 +53,16 @@ def rehearse(
     from django.db import transaction
     from django.db.migrations.recorder import MigrationRecorder
 
-    recorder = migrate.Recorder(migration, connection, tracer)
     result: dict[str, Any] = {"statements": [], "error": None, "reapply_error": None}
+    renders = reverse_renders(migration, before)
+    if renders > MAX_RENDERS:
+        result["skipped"] = (
+            f"Django's reverse of its {len(migration.operations)} operations would render about "
+            f"{renders:,} models (the project state of each operation, again), more than the "
+            f"{MAX_RENDERS:,} the rehearsal allows itself"
+        )
+        return result
+    recorder = migrate.Recorder(migration, connection, tracer)
     outer = transaction.atomic(using=connection.alias) if contained(migration, connection) else None
     with outer or nullcontext():
         try:
@@ -87,6 +98,20 @@ def rehearse(
             transaction.set_rollback(True, using=connection.alias)
     result["statements"] = _statements(recorder)
     return result
+
+
+def reverse_renders(migration: Any, before: Any) -> int:
+    """About how many models ``Migration.unapply`` renders: every operation but a RunSQL renders
+    the project state it reverts to, the models before the migration and those it created so
+    far. So a reverse costs operations x models: minutes for a thousand CreateModel."""
+    from django.db.migrations.operations import CreateModel, RunSQL
+
+    models = len(before.models)
+    renders = 0
+    for operation in migration.operations:
+        models += isinstance(operation, CreateModel)
+        renders += 0 if isinstance(operation, RunSQL) else models
+    return renders
 
 
 def contained(migration: Any, connection: Any) -> bool:

@@ -224,6 +224,13 @@ class Tracer:
         self.constraints = self._constraints(None)
         self.not_null = self._not_null(None)
 
+    def start_undo(self) -> None:
+        """Start the rollback rehearsal of the unit just traced. What existed before that unit
+        still is what pre-exists: the relations it created count as created, as the static
+        reading of the reverse takes them, so a reverse that drops thousands of them does not
+        read and report them all again at every statement."""
+        self.held_in_unit = set()
+
     def trace(
         self, index: int | None, sql: str, run: Callable[[], int], *, in_transaction: bool
     ) -> dict[str, Any]:
