@@ -35,6 +35,7 @@ from bot.models import (
     Finding,
     Impact,
     MigrationReview,
+    OperationInfo,
     Report,
     Reset,
     Risk,
@@ -128,10 +129,20 @@ def harmless_edit(finding: Finding, migration: MigrationReview) -> None:
     finding.risk_before, finding.risk, finding.risk_note = finding.risk, Risk.low, note
 
 
+def operation_of(migration: MigrationReview, finding: Finding) -> OperationInfo | None:
+    """The operation a finding is about: operation i is the i-th (the collector numbers them
+    in order), found without reading the others, as thousands of findings may ask."""
+    index, ops = finding.operation, migration.operations
+    if index is None:
+        return None
+    if 0 <= index < len(ops) and ops[index].index == index:
+        return ops[index]
+    return next((op for op in ops if op.index == index), None)
+
+
 def table_of(migration: MigrationReview, finding: Finding) -> str | None:
     """The table a finding is about: its operation's model's, else its statement's."""
-    ops = {op.index: op for op in migration.operations}
-    op = ops.get(finding.operation) if finding.operation is not None else None
+    op = operation_of(migration, finding)
     if op is not None and op.table:
         return op.table
     impact = statement_impact(migration, finding)
@@ -281,8 +292,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _column(migration: MigrationReview, finding: Finding) -> str | None:
-    ops = {op.index: op for op in migration.operations}
-    op = ops.get(finding.operation) if finding.operation is not None else None
+    op = operation_of(migration, finding)
     return op.field_name if op is not None else None
 
 

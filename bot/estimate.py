@@ -325,28 +325,32 @@ def _hold_until_commit(impacts: list[Impact]) -> dict[int, str]:
     """In an atomic migration a lock is held until COMMIT, through every later statement.
 
     Adds the durations of the later statements that take a while to each blocking statement's, and
-    returns, by position, the note its summary ends with.
+    returns, by position, the note its summary ends with. One pass from the end, keeping the
+    count and sums of the later statements, as their durations were before any was added to.
     """
     notes = {}
-    for n, impact in enumerate(impacts):
-        later = [
-            i
-            for i in impacts[n + 1 :]
-            if i.kind != "catalog" and (i.seconds_high is None or i.seconds_high >= 1)
-        ]
-        if impact.blocks == "none" or not later:
-            continue
-        notes[n] = f"held until the migration commits, through {len(later)} later statement" + (
-            "s" * (len(later) > 1)
-        )
-        if impact.seconds_low is None or impact.seconds_high is None:
-            continue
-        if any(i.seconds_low is None or i.seconds_high is None for i in later):
-            impact.seconds_low = impact.seconds_high = None
-            impact.grows_with = HELD_GROWS
-            continue
-        impact.seconds_low += sum(i.seconds_low or 0.0 for i in later)
-        impact.seconds_high += sum(i.seconds_high or 0.0 for i in later)
+    later = 0
+    low = high = 0.0
+    unknown = False  # a later statement that takes a while, for a time nobody could estimate
+    for n in range(len(impacts) - 1, -1, -1):
+        impact = impacts[n]
+        kind, own_low, own_high = impact.kind, impact.seconds_low, impact.seconds_high
+        if impact.blocks != "none" and later:
+            notes[n] = f"held until the migration commits, through {later} later statement" + (
+                "s" * (later > 1)
+            )
+            if impact.seconds_low is not None and impact.seconds_high is not None:
+                if unknown:
+                    impact.seconds_low = impact.seconds_high = None
+                    impact.grows_with = HELD_GROWS
+                else:
+                    impact.seconds_low += low
+                    impact.seconds_high += high
+        if kind != "catalog" and (own_high is None or own_high >= 1):
+            later += 1
+            low += own_low or 0.0
+            high += own_high or 0.0
+            unknown = unknown or own_low is None or own_high is None
     return notes
 
 
