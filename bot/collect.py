@@ -30,12 +30,20 @@ from bot.collector import COLLECTOR_DIR
 from bot.collector.mr_collector.progress import PREFIX as PROGRESS_PREFIX
 from bot.errors import ReviewError
 from bot.models import CollectedStatement, CollectorOutput, MigrationFile, Model, ToolError
-from bot.sandbox import as_untrusted, collector_tmp, hand_over, untrusted_user
+from bot.sandbox import (
+    announced_databases,
+    as_untrusted,
+    collector_tmp,
+    hand_over,
+    untrusted_user,
+)
 from bot.secret_env import without_secrets
 
 TIMEOUT = 600.0
 # After Ctrl-C or a timeout the collector still has to stop its cluster and drop its database.
 CLEANUP_GRACE = 60.0
+# Dropping what a killed collector left: a connection (10 s at most) and a DROP per database.
+DROP_TIMEOUT = 60.0
 STDERR_TAIL = 40
 HINT = (
     "check that {python} can import the project (its requirements installed: pass --python "
@@ -151,11 +159,14 @@ def run_collector(
     """
     python = python or sys.executable
     with collector_tmp() as tmp:
-        returncode, stdout, stderr = _communicate(request, python, timeout, file, tmp)
+        try:
+            returncode, stdout, stderr = _communicate(request, python, timeout, file, tmp)
+        finally:
+            left = _drop_left(request, python, tmp)
     try:
         data = json.loads(stdout)
     except json.JSONDecodeError:
-        raise _no_report(returncode, python, file, stderr) from None
+        raise _no_report(returncode, python, file, stderr, left) from None
     if returncode != 0:
         errors = data.get("errors") or [{"message": "the collector failed"}]
         first = errors[0]
@@ -245,8 +256,35 @@ class CollectorLog:
         return "\n".join(self.lines).strip()
 
 
-def _no_report(returncode: int, python: str, file: str | None, stderr: str) -> ReviewError:
-    """The collector ended without its JSON: killed, or it could not even start its work."""
+def _drop_left(request: dict[str, Any], python: str, tmp: Path) -> str:
+    """Drop the scratch databases a killed collector left on the ``--database-url`` server, by
+    running the collector once more (the project's driver); what became of them, in words, or
+    "" when it left none."""
+    url = request.get("database_url")
+    names = announced_databases(tmp)
+    if not url or not names:
+        return ""
+    drop = {"mode": "drop", "database_url": url, "names": names}
+    try:
+        _, stdout, _ = _communicate(drop, python, DROP_TIMEOUT, None, tmp)
+        done = json.loads(stdout)
+    except (ReviewError, json.JSONDecodeError):
+        done = {"dropped": [], "errors": [{"message": "the collector could not drop them"}]}
+    said = []
+    if done.get("dropped"):
+        said.append(f"it left {', '.join(done['dropped'])} on the --database-url server, dropped")
+    for error in done.get("errors") or []:
+        said.append(f"{error.get('message')}: {error.get('hint') or 'drop it by hand'}")
+    if not said:  # nothing dropped and nothing said: named, so that they can be found
+        said.append(f"it left {', '.join(names)} on the --database-url server: drop them")
+    return "; ".join(said)
+
+
+def _no_report(
+    returncode: int, python: str, file: str | None, stderr: str, left: str = ""
+) -> ReviewError:
+    """The collector ended without its JSON: killed, or it could not even start its work.
+    ``left``: what became of the scratch databases it left (``_drop_left``)."""
     if returncode < 0:
         name = signal.Signals(-returncode).name
         return ReviewError(
@@ -256,8 +294,7 @@ def _no_report(returncode: int, python: str, file: str | None, stderr: str) -> R
             hint="something outside the review stopped it: the out-of-memory killer, the job "
             "being cancelled, or the project's own code (a RunPython or a settings module that "
             "kills its process); the detail ends with what it was doing. An embedded "
-            "PostgreSQL it started was stopped; on a --database-url server, drop the "
-            "mr_scratch_* database it leaves",
+            "PostgreSQL it started was stopped" + (f"; {left}" if left else ""),
             detail=stderr,
         )
     return ReviewError(

@@ -11,7 +11,9 @@ The collector runs the pull request's code, which can kill its own process, and 
 kill it too (the out-of-memory killer, a cancelled job): then none of its cleanups run. So every
 temporary path it makes lives in one folder the bot made for it (``TMPDIR``), and when it is gone,
 however it went, the bot stops any PostgreSQL server still running from that folder (SIGQUIT,
-what ``pg_ctl stop -m immediate`` sends, then SIGKILL) and removes the folder.
+what ``pg_ctl stop -m immediate`` sends, then SIGKILL) and removes the folder. A scratch database
+on a ``--database-url`` server is announced there before it is created and said dropped after
+(``bot.collector.mr_collector.scratch``): ``announced_databases`` are the ones left.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bot.collector.mr_collector.scratch import ANNOUNCED, CREATING, DROPPED, NAME
 from bot.errors import ReviewError
 
 STOP_WAIT = 10.0
@@ -133,3 +136,22 @@ def _zombie(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def announced_databases(folder: Path) -> list[str]:
+    """The scratch databases the collectors that worked in ``folder`` announced and did not say
+    they dropped, in the order they were announced."""
+    try:
+        lines = (folder / ANNOUNCED).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    left: dict[str, None] = {}
+    for line in lines:
+        event, _, name = line.partition(" ")
+        if not NAME.fullmatch(name):
+            continue
+        if event == CREATING:
+            left[name] = None
+        elif event == DROPPED:
+            left.pop(name, None)
+    return list(left)

@@ -3,8 +3,10 @@ on the demo repository plus one migration that holds (or kills) the collector mi
 
 SIGTERM (``docker stop``, ``timeout``, a cancelled job) must unwind like Ctrl-C: the collector
 stopped, its embedded PostgreSQL stopped, every temporary folder and the git worktree removed.
-A collector killed outright (SIGKILL) runs no cleanup: the bot stops the server it left and
-says it was killed. And a migration that hangs is stopped at ``--timeout``, named.
+A collector killed outright (SIGKILL) runs no cleanup: the bot stops the server it left, drops
+the scratch database it left on a ``--database-url`` server (or says it could not, when that
+server is gone too), and says it was killed. And a migration that hangs is stopped at
+``--timeout``, named.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.collector.mr_collector.cluster import EmbeddedCluster
 from bot.demo import build_repository
+from tests import kiosk
 from tests.test_cluster import processes_using
+from tests.test_mysql import scratch_databases, server_url
 from tests.test_pipeline import commit, git
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,9 +41,10 @@ from django.db import migrations
 
 def hold(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SHOW data_directory")
-        data = cursor.fetchone()[0]
-    Path(os.environ["MR_TEST_HOLD"]).write_text(json.dumps({"data": data, "pid": os.getpid()}))
+        cursor.execute("SELECT current_setting('data_directory'), current_database()")
+        data, database = cursor.fetchone()
+    held = {"data": data, "database": database, "pid": os.getpid()}
+    Path(os.environ["MR_TEST_HOLD"]).write_text(json.dumps(held))
     if os.environ.get("MR_TEST_KILL"):
         os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(120)
@@ -138,6 +144,81 @@ def test_a_killed_collector_has_its_cluster_stopped_and_is_reported_killed(
     assert list(tmp.iterdir()) == []
     review = (tmp_path / "review.md").read_text()
     assert "killed by SIGKILL" in review
+
+
+def databases(url: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        return {name for (name,) in connection.execute("SELECT datname FROM pg_database")}
+
+
+def test_a_killed_collector_has_its_scratch_database_dropped_on_the_database_url_server(
+    repo: tuple[Path, str, str], tmp_path: Path, tmp: Path, pg_url: str
+) -> None:
+    process = start(repo, tmp_path, tmp, ["--database-url", pg_url], MR_TEST_KILL="1")
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 2, stderr
+    name = json.loads((tmp_path / "hold.json").read_text())["database"]
+    assert name.startswith("mr_scratch_")
+    assert "the collector was killed by SIGKILL" in stderr
+    assert f"it left {name} on the --database-url server, dropped" in stderr
+    assert name not in databases(pg_url)
+    assert list(tmp.iterdir()) == []
+
+
+def test_a_killed_collector_whose_server_is_gone_too_is_said_to_leave_its_database(
+    repo: tuple[Path, str, str], tmp_path: Path, tmp: Path, pg_bin: Path
+) -> None:
+    with EmbeddedCluster(pg_bin) as server:
+        process = start(repo, tmp_path, tmp, ["--database-url", server.url])
+        where = held(process, tmp_path)
+    os.kill(where["pid"], signal.SIGKILL)  # after its server, which is stopped
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 2, stderr
+    assert "the collector was killed by SIGKILL" in stderr
+    name = where["database"]
+    assert f"could not drop the scratch database {name} on 127.0.0.1:" in stderr
+    assert f'drop it by hand: DROP DATABASE "{name}"' in stderr
+    assert list(tmp.iterdir()) == []
+
+
+KILLING = """import json, os, signal
+from pathlib import Path
+
+from django.db import migrations
+
+
+def kill(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT DATABASE()")
+        (database,) = cursor.fetchone()
+    Path(os.environ["MR_TEST_HOLD"]).write_text(json.dumps({"database": database}))
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("inventory", "0007_item_supplier")]
+    operations = [migrations.RunPython(kill, migrations.RunPython.noop)]
+"""
+
+
+def test_a_killed_collector_has_its_scratch_database_dropped_on_mariadb(
+    tmp_path: Path, tmp: Path, mysql_url: str
+) -> None:
+    project = tmp_path / "kiosk"
+    kiosk.build_repository(project, head=["0007_item_supplier"])
+    (project / "inventory" / "migrations" / "0008_kill.py").write_text(KILLING)
+    head = commit(project, "kills the collector")
+    extra = ["--settings", kiosk.MYSQL_SETTINGS, "--database-url", server_url(mysql_url)]
+    process = start((project, "main", head), tmp_path, tmp, extra)
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 2, stderr
+    name = json.loads((tmp_path / "hold.json").read_text())["database"]
+    assert name.startswith("mr_scratch_")
+    assert f"it left {name} on the --database-url server, dropped" in stderr
+    assert name not in scratch_databases(mysql_url)
+    assert list(tmp.iterdir()) == []
 
 
 @pytest.mark.usefixtures("pg_bin")

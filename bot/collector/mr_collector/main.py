@@ -33,6 +33,7 @@ from . import (
     cache,
     checks,
     databases,
+    leftover,
     migrate,
     project,
     rawsql,
@@ -78,6 +79,8 @@ def main() -> int:
             verify.run(request, output)
         elif request["mode"] == "side":
             side.run(request, output)
+        elif request["mode"] == "drop":
+            leftover.drop(request, output)
         else:
             rawsql.trace_statements(request, output)
     except CollectorError as exc:
@@ -131,8 +134,10 @@ def empty_output(mode: object) -> dict[str, Any]:
     if mode == "side":
         keys = ("schema", "state", "traces", "pending", "problems", "errors")
         return {key: {} if key in ("schema", "state") else [] for key in keys}
+    if mode == "drop":
+        return {"dropped": [], "errors": []}
     raise CollectorError(
-        f"unknown request mode {mode!r}: expected 'migrations', 'sql', 'verify' or 'side'"
+        f"unknown request mode {mode!r}: expected 'migrations', 'sql', 'verify', 'side' or 'drop'"
     )
 
 

@@ -82,7 +82,7 @@ class Verifier:
 
     def close(self) -> None:
         if self.base is not None:
-            self.base.drop()
+            self.base.release()
             self.base = None
 
     def base_url(self) -> str:
