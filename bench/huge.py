@@ -56,9 +56,7 @@ def build(target: Path, kind: str, size: int) -> tuple[str, str]:
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "base", "--no-gpg-sign"], check=True)
     base = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True)
-    body = "".join(
-        f"        {KINDS[kind].format(i=i, n=33 + i)},\n" for i in range(size)
-    )
+    body = "".join(f"        {KINDS[kind].format(i=i, n=33 + i)},\n" for i in range(size))
     (target / "shop" / "migrations" / "0002_huge.py").write_text(
         "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
         "    dependencies = [('shop', '0001_initial')]\n"
@@ -186,12 +184,9 @@ def main() -> None:
                 f"{row['bot_mb']:>7.0f} {row['collector_mb']:>8.0f} {row['json_mb']:>7.1f}"
             )
             if args.sqlmigrate:
-                alone = json.loads(
-                    subprocess.run(
-                        [*command, "--only-sqlmigrate", "--sqlmigrate", args.sqlmigrate],
-                        check=True, capture_output=True,
-                    ).stdout  # fmt: skip
-                )
+                alone_command = [*command, "--only-sqlmigrate", "--sqlmigrate", args.sqlmigrate]
+                done = subprocess.run(alone_command, check=True, capture_output=True)
+                alone = json.loads(done.stdout)
                 line += f"  {alone['sqlmigrate']:>12.1f} {alone['sqlmigrate_mb']:>4.0f}"
             if row["error"]:
                 line += f"  error: {row['error']}"
