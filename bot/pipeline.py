@@ -288,6 +288,7 @@ def _alternatives(
         python=options.python,
         settings=options.settings or config.settings,
         database_url=options.database_url,
+        cache_dir=options.cache_dir,
     )
     for migration in report.migrations:
         alternative = alternatives.get(migration.label) if migration.database == "default" else None

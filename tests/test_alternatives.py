@@ -251,3 +251,43 @@ def test_a_wrong_recipe_is_shown_as_guidance(reviews, pg_url):
         migration.findings[0].alternative = right
     assert "Safer, as guidance (not paste-ready: " in text and "not the same schema" in text
     assert forgot not in text
+
+
+def test_verification_starts_from_the_review_base_snapshot(tmp_path, pg_url):
+    """With a cache folder, the state before the first migration is restored from the base-state
+    snapshot the review saved (its manifest is touched when used), and every verdict is the one
+    an empty database gives."""
+    repo = tmp_path / "project"
+    base, head = build_repository(repo, CORPUS)
+    cache = tmp_path / "cache"
+    report = review(
+        ReviewOptions(
+            repo=repo,
+            base=base,
+            head=head,
+            python=sys.executable,
+            database_url=pg_url,
+            cache_dir=cache,
+        )
+    )
+    offered = {
+        m.label: f.alternative
+        for m in report.migrations
+        for f in m.findings
+        if f.alternative and f.alternative.files
+    }
+    assert len(offered) > 1
+    [manifest] = (cache / "snapshots").glob("*/manifest.json")
+    verdicts = []
+    for cache_dir in (None, cache):
+        os.utime(manifest, (0, 0))
+        fresh = {
+            label: alt.model_copy(update={"verified": False, "verification": None})
+            for label, alt in offered.items()
+        }
+        verify(fresh, repo, python=sys.executable, settings=None, database_url=pg_url,
+               cache_dir=cache_dir)  # fmt: skip
+        assert (manifest.stat().st_mtime > 0) == (cache_dir is not None)
+        verdicts.append([(alt.verified, alt.verification) for alt in fresh.values()])
+    assert verdicts[0] == verdicts[1] == [(a.verified, a.verification) for a in offered.values()]
+    assert all(verified for verified, _ in verdicts[1])

@@ -37,9 +37,14 @@ def verify(
     python: str | None,
     settings: str | None,
     database_url: str | None,
+    cache_dir: Path | None = None,
     timeout: float = TIMEOUT,
 ) -> None:
-    """Set ``verified`` and ``verification`` on each of ``alternatives`` (keyed by migration)."""
+    """Set ``verified`` and ``verification`` on each of ``alternatives`` (keyed by migration).
+
+    ``cache_dir`` holds the base-state snapshots of the review: the state before the first
+    migration is restored from there rather than migrated from an empty database.
+    """
     offered = {label: alt for label, alt in alternatives.items() if alt.files}
     if not offered:
         return
@@ -51,6 +56,7 @@ def verify(
         "settings": settings,
         "database_url": database_url,
         "pg_bin": None,
+        "cache_dir": str(Path(cache_dir).resolve()) if cache_dir else None,
         "alternatives": [
             {
                 "id": label,

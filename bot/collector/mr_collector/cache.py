@@ -402,6 +402,23 @@ class BaseCache:
         return True
 
 
+def fingerprint(
+    version: tuple[int | None, str | None],
+    django: str,
+    engine: str,
+    settings: str,
+    alias: str,
+) -> dict[str, Any]:
+    """What, besides the applied set, decides a snapshot's content (``Store.key``)."""
+    return {
+        "server": version[0] // 10000 if version[0] else version[1],
+        "django": django,
+        "engine": engine,
+        "settings": settings,
+        "alias": alias,
+    }
+
+
 def open_cache(
     cache_dir: str | None,
     *,

@@ -395,7 +395,11 @@ def scratch(
         with ScratchDatabase(url) as database:
             yield database.url, f"{db.server_address(url)}, scratch database {database.name}"
         return
-    with EmbeddedCluster(bin_dir, seed) as cluster, ScratchDatabase(cluster.url) as database:
+    with EmbeddedCluster(bin_dir, seed) as cluster:
+        # Removing the cluster removes the database with it: dropping it first (every relation
+        # of a long history) would only cost time.
+        database = ScratchDatabase(cluster.url)
+        database.create()
         yield (
             database.url,
             f"embedded PostgreSQL {cluster.version} (127.0.0.1:{cluster.port}, "

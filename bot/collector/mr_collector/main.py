@@ -202,13 +202,13 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
                     vendor=vendor,
                     url=urls[alias],
                     bin_dir=request.get("pg_bin"),
-                    fingerprint={
-                        "server": version[0] // 10000 if version[0] else version[1],
-                        "django": output["django_version"],
-                        "engine": _engine(alias, engine),
-                        "settings": module,
-                        "alias": alias,
-                    },
+                    fingerprint=cache.fingerprint(
+                        version,
+                        output["django_version"],
+                        _engine(alias, engine),
+                        module,
+                        alias,
+                    ),
                     limit=request.get("cache_limit"),
                 )
                 collection.base_state.notes += notes

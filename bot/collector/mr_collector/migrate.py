@@ -52,6 +52,7 @@ class Recorder:
         connection: Any,
         tracer: trace.Tracer | None = None,
         rendered: list[tuple[int | None, str]] | None = None,
+        replay: list[Any] | None = None,
     ):
         self.migration = migration
         self.connection = connection
@@ -73,6 +74,15 @@ class Recorder:
         self.ran_as: dict[int, str] = {}
         self.executed_only: dict[int | None, list[dict[str, Any]]] = {}
         self.operation_traces: dict[int, list[dict[str, Any]]] = {}
+        # The project states around each operation, to run them from instead of advancing a
+        # state again (``chain``); the states each operation was run from, for such a chain.
+        self.replay = replay
+        self.from_states: dict[int, Any] = {}
+
+    def chain(self, final: Any) -> list[Any]:
+        """The states before each operation and ``final`` after the last, as applying the whole
+        migration met them: what ``Migration.unapply`` would build again from the first."""
+        return [self.from_states[index] for index in range(len(self.infos))] + [final]
 
     def steps(self) -> Any:
         """A copy of the migration whose operations report to this recorder."""
@@ -183,9 +193,22 @@ class Step:
     def __repr__(self) -> str:  # Django's errors name the operation ("... is not reversible")
         return repr(self._operation)
 
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        if self._recorder.replay is None:
+            self._operation.state_forwards(app_label, state)
+
+    def _states(self, from_state: Any, to_state: Any) -> tuple[Any, Any]:
+        """The states to run the operation between: the replayed ones, when replaying."""
+        replay = self._recorder.replay
+        if replay is None:
+            return from_state, to_state
+        return replay[self._index], replay[self._index + 1]
+
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
+        from_state, to_state = self._states(from_state, to_state)
+        self._recorder.from_states[self._index] = from_state
         self._recorder.operation_started(self._index)
         states = None
         try:
@@ -197,6 +220,7 @@ class Step:
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
+        to_state, from_state = self._states(to_state, from_state)
         self._recorder.operation_started(self._index)
         try:
             self._operation.database_backwards(app_label, schema_editor, from_state, to_state)
@@ -577,7 +601,6 @@ class Collection:
                 rendered.infos[operation]["statements"].append(index)
         recorder = Recorder(migration, self.connection, self.tracer, rendered.statements)
         state = self.state_before(key)
-        before = state.clone()
         try:
             self.state = apply(state, recorder)
         except Exception as exc:
@@ -597,7 +620,11 @@ class Collection:
         _attach_traces(result, recorder, finished=True)
         if self.rehearse:
             result["rollback"] = rollback.rehearse(
-                migration, self.connection, self.tracer, before, item["path"]
+                migration,
+                self.connection,
+                self.tracer,
+                recorder.chain(self.state),
+                item["path"],
             )
         return result
 

@@ -25,7 +25,7 @@ MAX_RENDERS = 20_000
 
 def unapply(state: Any, recorder: migrate.Recorder) -> None:
     """``MigrationExecutor.unapply_migration``, watched by the tracer: ``state`` is the project
-    state before the migration."""
+    state before the migration (the recorder may replay the states around each operation)."""
     from django.db.migrations.recorder import MigrationRecorder
 
     migration, connection, tracer = recorder.migration, recorder.connection, recorder.tracer
@@ -41,10 +41,14 @@ def unapply(state: Any, recorder: migrate.Recorder) -> None:
 
 
 def rehearse(
-    migration: Any, connection: Any, tracer: trace.Tracer | None, before: Any, file: str
+    migration: Any, connection: Any, tracer: trace.Tracer | None, states: list[Any], file: str
 ) -> dict[str, Any]:
-    """Migrate ``migration`` backwards from the state after it, then forwards from ``before``
-    (the project state before it, not mutated). Returns the report's ``rollback``.
+    """Migrate ``migration`` backwards from the state after it, then forwards again. Returns the
+    report's ``rollback``.
+
+    ``states`` are the project states before each operation and after the last, as applying it
+    left them (``Recorder.chain``): both runs go between them, as ``Migration.unapply`` would
+    after building them again, operation by operation, from the state before the migration.
 
     When the migration runs in one transaction that can undo DDL, the rehearsal runs in an outer
     transaction that is rolled back: the database is left exactly as the migration left it, even
@@ -54,7 +58,7 @@ def rehearse(
     from django.db.migrations.recorder import MigrationRecorder
 
     result: dict[str, Any] = {"statements": [], "error": None, "reapply_error": None}
-    renders = reverse_renders(migration, before)
+    renders = reverse_renders(migration, states[0])
     if renders > MAX_RENDERS:
         result["skipped"] = (
             f"Django's reverse of its {len(migration.operations)} operations would render about "
@@ -62,11 +66,11 @@ def rehearse(
             f"{MAX_RENDERS:,} the rehearsal allows itself"
         )
         return result
-    recorder = migrate.Recorder(migration, connection, tracer)
+    recorder = migrate.Recorder(migration, connection, tracer, replay=states)
     outer = transaction.atomic(using=connection.alias) if contained(migration, connection) else None
     with outer or nullcontext():
         try:
-            unapply(before.clone(), recorder)
+            unapply(states[0], recorder)
         except Exception as exc:
             result["error"] = _error(
                 f"migrating it backwards failed: {type(exc).__name__}: {exc}",
@@ -81,7 +85,7 @@ def rehearse(
             )
         else:
             try:
-                migrate.apply(before.clone(), migrate.Recorder(migration, connection))
+                migrate.apply(states[0], migrate.Recorder(migration, connection, replay=states))
             except Exception as exc:
                 result["reapply_error"] = _error(
                     "applying it again after migrating it backwards failed: "

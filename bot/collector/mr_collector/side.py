@@ -4,7 +4,10 @@
 compares hold different migration modules and model files, and Django loads a project once per
 process. A side is one of:
 
-- ``before``: apply everything the migration under review depends on (the starting state);
+- ``before``: apply what the migration under review depends on (the starting state), forwards
+  only, on a database that is empty, moved forward by the previous alternative, or restored
+  from the review's base-state snapshot (``cache_dir``: any snapshot that holds neither the
+  migration nor anything depending on it);
 - ``original``: from there, apply that migration, traced;
 - ``alternative``: in the tree with the alternative's files swapped in, check that Django loads
   the graph (no conflicts, every dependency resolves) and that ``makemigrations`` finds nothing
@@ -22,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import migrate, project, snapshot, trace
+from . import cache, migrate, project, snapshot, trace
 from .errors import CollectorError
 
 Key = tuple[str, str]
@@ -41,18 +44,20 @@ def run(request: dict[str, Any], output: dict[str, Any]) -> None:
     from django.db import connections
 
     try:
-        Side(request, tree).run(output)
+        Side(request, tree, module, engine).run(output)
     finally:
         connections.close_all()
 
 
 class Side:
-    def __init__(self, request: dict[str, Any], tree: Path) -> None:
+    def __init__(self, request: dict[str, Any], tree: Path, settings: str, engine: str) -> None:
         from django.db import connection
         from django.db.migrations.executor import MigrationExecutor
 
         self.request = request
         self.tree = tree
+        self.settings = settings
+        self.engine = engine
         self.connection = connection
         try:
             self.executor = MigrationExecutor(connection)
@@ -67,8 +72,7 @@ class Side:
     def run(self, output: dict[str, Any]) -> None:
         action = self.request["action"]
         if action == "before":
-            parents = [parent.key for parent in self.loader.graph.node_map[self.key].parents]
-            self.executor.migrate(parents)
+            self.before()
             return
         output["pending"] = self.pending()
         if action == "original":
@@ -93,6 +97,45 @@ class Side:
             nodes = self.loader.graph.leaf_nodes()
         output["schema"] = snapshot.schema(self.connection.cursor())
         output["state"] = snapshot.state(self.loader.project_state(nodes, at_end=True))
+
+    def before(self) -> None:
+        """Apply what the migration depends on that is not applied yet, forwards only: what an
+        earlier alternative's original or the snapshot left applied stays (``migrate`` to the
+        parents would unapply their later siblings in the same app)."""
+        parents = [parent.key for parent in self.loader.graph.node_map[self.key].parents]
+        if self.restore():
+            self.loader.build_graph()  # what the snapshot holds is applied now
+        graph, applied = self.loader.graph, self.loader.applied_migrations
+        plan: dict[Key, None] = {}
+        for parent in parents:
+            plan.update(dict.fromkeys(k for k in graph.forwards_plan(parent) if k not in applied))
+        self.executor.migrate(parents, plan=[(graph.nodes[key], False) for key in plan])
+
+    def restore(self) -> bool:
+        """Restore a base-state snapshot of the review with nothing in it from the migration on;
+        whether one was restored."""
+        from django import get_version
+
+        version = (self.connection.pg_version, None)
+        snapshots, _ = cache.open_cache(
+            self.request.get("cache_dir"),
+            vendor="postgresql",
+            url=self.request["url"],
+            bin_dir=self.request.get("pg_bin"),
+            fingerprint=cache.fingerprint(
+                version, get_version(), self.engine, self.settings, "default"
+            ),
+        )
+        if snapshots is None:
+            return False
+        later = set(self.loader.graph.backwards_plan(self.key))
+        allowed = cache.digests(
+            (key, migration)
+            for key, migration in self.loader.disk_migrations.items()
+            if key not in later
+        )
+        restored, _ = snapshots.restore(allowed, self.connection)
+        return bool(restored)
 
     def pending(self) -> list[str]:
         """What ``makemigrations --check`` would write: the models and the graph disagree."""

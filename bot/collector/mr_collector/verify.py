@@ -2,7 +2,8 @@
 
 For each alternative (the files that replace one migration), on the scratch server:
 
-1. a database at the state before the migration (``side`` ``before``, in the original tree);
+1. a database at the state before the migration (``side`` ``before``, in the original tree),
+   from the review's base-state snapshot when there is a cache folder;
 2. two copies of it (``CREATE DATABASE ... TEMPLATE``): the same starting state, twice;
 3. the original migration applied in one, traced (``original``);
 4. the alternative's files applied in the other, traced, from a copy of the repository with the
@@ -30,7 +31,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from . import project, snapshot
+from . import cache, project, snapshot
 from .cluster import ScratchDatabase
 from .cluster import scratch as postgresql_scratch
 
@@ -59,7 +60,13 @@ def run(request: dict[str, Any], output: dict[str, Any]) -> None:
             for item in request["alternatives"]
         ]
         return
-    with postgresql_scratch(request.get("database_url"), request.get("pg_bin")) as (url, where):
+    seed = cache.cluster_seed(
+        request.get("cache_dir"), request.get("database_url"), request.get("pg_bin")
+    )
+    with postgresql_scratch(request.get("database_url"), request.get("pg_bin"), seed) as (
+        url,
+        where,
+    ):
         output["database"] = where
         verifier = Verifier(request, repo_root, project_dir, url)
         try:
@@ -115,8 +122,7 @@ class Verifier:
             self.tree(item["files"]) as swapped,
             self.tree([f for f in item["files"] if not _is_migration(f)]) as edited,
         ):
-            before = self.base_url()
-            self.side(self.project_dir, before, "before", migration)
+            before = self.before(migration)
             with (
                 self.database(before) as alternative,
                 self.database(before) if edits else nullcontext("") as expected_db,
@@ -138,6 +144,29 @@ class Verifier:
                 problems += _compare("state", theirs["state"], ours["state"])
             problems += [f"blocking: {line}" for line in blocking(ours["traces"])]
         return problems
+
+    def before(self, migration: list[str]) -> str:
+        """The database at the state before ``migration``: the one that moves forward, or a new
+        one, from the base-state snapshot when it can (migrated from empty if that fails)."""
+        fresh, url = self.base is None, self.base_url()
+        cache_dir = self.request.get("cache_dir")
+        if not (fresh and cache_dir):
+            self.side(self.project_dir, url, "before", migration)
+            return url
+        try:
+            self.side(
+                self.project_dir,
+                url,
+                "before",
+                migration,
+                cache_dir=cache_dir,
+                pg_bin=self.request.get("pg_bin"),
+            )
+        except SideFailed:
+            self.close()
+            url = self.base_url()
+            self.side(self.project_dir, url, "before", migration)
+        return url
 
     def original(self, before: str, migration: list[str], full: bool) -> dict[str, Any]:
         """The original applied where it leaves the next starting state, unless the whole graph
