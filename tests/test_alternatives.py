@@ -291,3 +291,30 @@ def test_verification_starts_from_the_review_base_snapshot(tmp_path, pg_url):
         verdicts.append([(alt.verified, alt.verification) for alt in fresh.values()])
     assert verdicts[0] == verdicts[1] == [(a.verified, a.verification) for a in offered.values()]
     assert all(verified for verified, _ in verdicts[1])
+
+
+def test_alternatives_across_apps_start_from_the_state_before_each(tmp_path, pg_url):
+    """Each new migration of the synthetic pr-5 depends on the previous app's latest one on main,
+    which already has a later sibling (the previous alternative's original) when its turn comes:
+    its starting state is reached forwards only. ``migrate`` to its parents would unapply that
+    sibling in the same plan, which Django refuses (InvalidMigrationPlan)."""
+    repo = tmp_path / "synth"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "synthetic.py"), str(repo), "--apps", "4",
+         "--migrations", "2"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    report = review(
+        ReviewOptions(
+            repo=repo,
+            base="main",
+            head="pr-5",
+            python=sys.executable,
+            settings="synth.settings",
+            database_url=pg_url,
+        )
+    )
+    offered = [f.alternative for f in report.findings if f.alternative and f.alternative.files]
+    assert len(offered) == 3
+    assert all(alt.verified for alt in offered), [alt.verification for alt in offered]

@@ -538,12 +538,15 @@ class Collection:
             self.loader.graph.nodes[applied].mutate_state(self.state, preserve=False)
         self.stale = False
 
-    def state_before(self, key: Key) -> Any:
+    def state_before(self, key: Key, rendered: Recorder) -> Any:
         """The state to apply ``key`` from: when the applied migrations are exactly the ones
-        sqlmigrate rendered it after, that state again, else the applied ones' rebuilt."""
+        sqlmigrate rendered it after, that state again (the one rendering its first operation
+        started from, already rendered), else the applied ones' rebuilt."""
         if self.stale:
             if set(self.applied) == set(self.states.plan):
-                self.state, self.stale = self.states.before(key), False
+                first = rendered.from_states.get(0)
+                self.state = self.states.before(key) if first is None else first
+                self.stale = False
             else:
                 self.rebuild_state()
         return self.state
@@ -600,7 +603,7 @@ class Collection:
             if operation is not None:
                 rendered.infos[operation]["statements"].append(index)
         recorder = Recorder(migration, self.connection, self.tracer, rendered.statements)
-        state = self.state_before(key)
+        state = self.state_before(key, rendered)
         try:
             self.state = apply(state, recorder)
         except Exception as exc:

@@ -74,7 +74,8 @@ class Side:
         if action == "before":
             self.before()
             return
-        output["pending"] = self.pending()
+        if self.request.get("pending", True):
+            output["pending"] = self.pending()
         if action == "original":
             output["traces"] = self.apply_traced([self.key])
             nodes = [self.key]

@@ -86,6 +86,8 @@ class Verifier:
         self.project_dir = project_dir
         self.url = url
         self.base: ScratchDatabase | None = None
+        # What makemigrations would write in the original tree: the same for every original.
+        self.pending: list[str] | None = None
 
     def close(self) -> None:
         if self.base is not None:
@@ -171,14 +173,21 @@ class Verifier:
     def original(self, before: str, migration: list[str], full: bool) -> dict[str, Any]:
         """The original applied where it leaves the next starting state, unless the whole graph
         must run (then on a copy); a failure there starts the next one from scratch."""
+        known = {} if self.pending is None else {"pending": False}
         if full:
             with self.database(before) as original:
-                return self.side(self.project_dir, original, "original", migration, full=True)
-        try:
-            return self.side(self.project_dir, before, "original", migration)
-        except SideFailed:
-            self.close()
-            raise
+                output = self.side(
+                    self.project_dir, original, "original", migration, full=True, **known
+                )
+        else:
+            try:
+                output = self.side(self.project_dir, before, "original", migration, **known)
+            except SideFailed:
+                self.close()
+                raise
+        if self.pending is None:
+            self.pending = output["pending"]
+        return {**output, "pending": self.pending}
 
     def side(self, tree: Path, database: str, action: str, migration: list[str], **extra: Any):
         request = {
