@@ -285,10 +285,10 @@ def _alternatives(
     verify_alternatives(
         alternatives,
         project,
+        cache_dir=options.cache_dir,
         python=options.python,
         settings=options.settings or config.settings,
         database_url=options.database_url,
-        cache_dir=options.cache_dir,
     )
     for migration in report.migrations:
         alternative = alternatives.get(migration.label) if migration.database == "default" else None
