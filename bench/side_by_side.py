@@ -98,8 +98,11 @@ UNLIMITED = (
 
 
 class Measured:
-    def __init__(self, seconds: float, rss: int, pss: int) -> None:
-        self.seconds, self.rss, self.pss = seconds, rss, pss
+    """One row's figures; ``failure`` says why the command did not do its work (then the time
+    is not a measurement of it, and the table shows the failure instead)."""
+
+    def __init__(self, seconds: float, rss: int, pss: int, failure: str | None = None) -> None:
+        self.seconds, self.rss, self.pss, self.failure = seconds, rss, pss, failure
 
 
 class Rows(dict[str, Measured]):
@@ -107,6 +110,9 @@ class Rows(dict[str, Measured]):
 
     def __setitem__(self, name: str, measured: Measured) -> None:
         super().__setitem__(name, measured)
+        if measured.failure:
+            print(f"row: {name}: FAILED, {measured.failure}", file=sys.stderr, flush=True)
+            return
         print(f"row: {name}: {measured.seconds:.2f} s, RSS {measured.rss / 2**20:.0f} MB, "
               f"PSS {measured.pss / 2**20:.0f} MB", file=sys.stderr, flush=True)  # fmt: skip
 
@@ -152,8 +158,12 @@ def measure(
     *,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
-    check: bool = True,
+    ok: tuple[int, ...] = (0,),
 ) -> Measured:
+    """Run ``command``, timed and sampled; an exit code outside ``ok`` is a failed row.
+
+    ``ok`` is (0, 1) only for commands whose 1 is a verdict (the tool, the linter, squawk
+    finding something); for Django's commands and the floors, 1 is a traceback."""
     peak = [0, 0]
     done = threading.Event()
     # Processes already here (this script's own cluster) are not the command's.
@@ -177,11 +187,13 @@ def measure(
     done.set()
     sampler.join()
     _reap()
-    if check and result.returncode not in (0, 1):
-        raise SystemExit(
-            f"{' '.join(command[:4])}... exited {result.returncode}:\n{result.stderr[-3000:]}"
-        )
-    return Measured(seconds, peak[0], peak[1])
+    failure = None
+    if result.returncode not in ok:
+        print(f"{' '.join(command[:4])}... exited {result.returncode}:\n{result.stderr[-3000:]}",
+              file=sys.stderr, flush=True)  # fmt: skip
+        last = next((line for line in reversed(result.stderr.splitlines()) if line.strip()), "")
+        failure = f"exit {result.returncode}" + (f": {last.strip()[:200]}" if last else "")
+    return Measured(seconds, peak[0], peak[1], failure)
 
 
 def _reap() -> None:
@@ -197,6 +209,8 @@ def median(
     action: Callable[[], Measured],
     prepare: Callable[[], None] | None = None,
 ) -> Measured:
+    """The median of ``runs`` runs; one failed run fails the row (a median over crashes and
+    successes measures neither)."""
     results = []
     for _ in range(runs):
         if prepare is not None:
@@ -207,6 +221,7 @@ def median(
         statistics.median(r.seconds for r in results),
         max(r.rss for r in results),
         max(r.pss for r in results),
+        next((r.failure for r in results if r.failure), None),
     )
 
 
@@ -314,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
                     str(scratch / "report.json"),
                     *extra,
                 ],
+                ok=(0, 1),
             )
 
         def wanted(row: str) -> bool:
@@ -325,14 +341,17 @@ def main(argv: list[str] | None = None) -> int:
         cache = scratch / "cache"
         if args.cache_from:
             shutil.copytree(args.cache_from, cache)
-            analyze("--cache-dir", str(cache))  # the report, and whatever the copy lacks
+            first = analyze("--cache-dir", str(cache))  # the report, and whatever the copy lacks
             notes.append(f"cold rows not run: the cache came from {args.cache_from}")
         else:
-            rows["tool cold + save (embedded)"] = median(
+            first = rows["tool cold + save (embedded)"] = median(
                 args.cold_runs,
                 lambda: analyze("--cache-dir", str(cache)),
                 prepare=lambda: shutil.rmtree(cache, ignore_errors=True),
             )
+        if first.failure:
+            print_table(args.label or args.repo.name, rows, notes)
+            raise SystemExit(f"the tool's first run failed ({first.failure}): nothing to compare")
         report = json.loads((scratch / "report.json").read_text())
         new = [
             (m["app_label"], m["name"]) for m in report["migrations"] if m["change"] != "deleted"
@@ -401,13 +420,15 @@ def main(argv: list[str] | None = None) -> int:
                 one = measure([*manage, "sqlmigrate", app, name], cwd=project, env=at_base)
                 total.seconds += one.seconds
                 total.rss, total.pss = max(total.rss, one.rss), max(total.pss, one.pss)
+                if one.failure:
+                    total.failure = total.failure or f"{app}.{name}: {one.failure}"
             return total
 
         def lint(project: Path) -> Measured:
             command = [*manage, "lintmigrations", "--git-commit-id", _sha(args.repo, args.base)]
             # It runs git diff where the settings module is, unless told the project's root.
             command += ["--project-root-path", str(project)]
-            return measure([*command, "--no-cache"], cwd=project, env=at_base, check=False)
+            return measure([*command, "--no-cache"], cwd=project, env=at_base, ok=(0, 1))
 
         if wanted("sqlmigrate"):
             rows["one sqlmigrate per migration (database at base)"] = median(
@@ -434,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         if squawk:
             rows["squawk on the sqlmigrate SQL"] = median(
                 args.runs,
-                lambda: measure([squawk, *map(str, sorted(sql_folder.iterdir()))], check=False),
+                lambda: measure([squawk, *map(str, sorted(sql_folder.iterdir()))], ok=(0, 1)),
             )
         else:
             notes.append("squawk not found (pip install squawk-cli)")
@@ -510,13 +531,18 @@ def _sha(repo: Path, rev: str) -> str:
 
 
 def print_table(label: str, rows: dict[str, Measured], notes: list[str]) -> None:
-    warm_floor = next((m.seconds for k, m in rows.items() if k.startswith("warm floor")), None)
+    warm_floor = next(
+        (m.seconds for k, m in rows.items() if k.startswith("warm floor") and not m.failure), None
+    )
     print(f"\n### {label}\n")
     for note in notes:
         print(f"- {note}")
     print("\n| run | median wall time | x warm floor | peak RSS (sum) | peak PSS (sum) |")
     print("|---|---|---|---|---|")
     for name, m in rows.items():
+        if m.failure:
+            print(f"| {name} | **failed** ({m.failure.replace('|', '/')}) | | | |")
+            continue
         ratio = f"{m.seconds / warm_floor:.2f}" if warm_floor else ""
         print(
             f"| {name} | {m.seconds:.2f} s | {ratio} | {m.rss / 2**20:.0f} MB | "
