@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.demo import build_repository
 from bot.models import BaseState, ChangeKind, CollectorOutput, MigrationFile, Report
 from bot.pipeline import ReviewOptions, review
 from bot.render import render_markdown
+from bot.secret_env import without_secrets
 from tests.test_cluster import databases
 
 SHOP = Path(__file__).resolve().parent / "projects" / "shop"
@@ -337,3 +339,75 @@ def test_the_footer_says_what_happened(state: BaseState, line: str) -> None:
     text = render_markdown(Report(tool_version="0.1.0", base_state=state))
     assert line in text
     assert "@team" not in text  # a note is text, never a mention
+
+
+def test_django_migrates_on_from_a_squashed_base_the_collector_saved(
+    shop: Path, tmp_path: Path, pg_url: str, pg_bin: Path
+) -> None:
+    """As in NetBox, only the squashed migration is left and later ones name it. Its snapshot
+    records it as ``migrate`` does (each replaced migration, then itself), so Django's own
+    ``migrate`` goes on from the restored base, and a warm run still trusts the snapshot."""
+    migrations = shop / "ledger" / "migrations"
+    for replaced in ("0001_initial.py", "0002_account_owner.py"):
+        (migrations / replaced).unlink()
+    later = migrations / "0003_account_note.py"
+    later.write_text(
+        later.read_text().replace('"0002_account_owner"', '"0001_squashed_0002_account_owner"')
+    )
+    new = [MigrationFile(path="ledger/migrations/0003_account_note.py", change=ChangeKind.added)]
+    cache = tmp_path / "cache"
+    cold = collect(shop, new, python=None, settings=None, database_url=pg_url, cache_dir=cache)
+    [saved] = snapshots(cache)
+    restored, migrated = (f"mr_test_squash_{os.getpid()}_{kind}" for kind in ("restored", "empty"))
+    url = pg_url[: pg_url.rindex("/")]
+    with psycopg.connect(pg_url, autocommit=True) as connection:
+        for name in (restored, migrated):
+            connection.execute(f"CREATE DATABASE {name}")
+    try:
+        subprocess.run(
+            [
+                pg_bin / "pg_restore",
+                "--no-owner",
+                f"--dbname={url}/{restored}",
+                saved / snapshot.ARCHIVE,
+            ],
+            check=True,
+        )
+        for name in (restored, migrated):
+            done = manage(shop, "migrate", "ledger", "--no-input", database_url=f"{url}/{name}")
+            assert done.returncode == 0, done.stderr
+        assert (
+            rows(f"{url}/{restored}")
+            == rows(f"{url}/{migrated}")
+            == {
+                ("ledger", "0001_initial"),
+                ("ledger", "0002_account_owner"),
+                ("ledger", "0001_squashed_0002_account_owner"),
+                ("ledger", "0003_account_note"),
+            }
+        )
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as connection:
+            for name in (restored, migrated):
+                connection.execute(f"DROP DATABASE IF EXISTS {name}")
+    warm = collect(shop, new, python=None, settings=None, database_url=pg_url, cache_dir=cache)
+    assert warm.base_state is not None and warm.base_state.cache == "hit"
+    assert reviewed(warm) == reviewed(cold)
+
+
+def manage(project: Path, *args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=project,
+        env={**without_secrets(), "SHOP_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+    )
+
+
+def rows(url: str) -> set[tuple[str, str]]:
+    with psycopg.connect(url) as connection:
+        return {
+            (app, name)
+            for app, name in connection.execute("SELECT app, name FROM django_migrations")
+        }

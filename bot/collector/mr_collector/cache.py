@@ -10,9 +10,10 @@ one contained in the base it needs, every migration in it identical in content, 
 the difference.
 
 A restore is proved before it is used: the archive's digest must match the one recorded when it
-was written, the restore must succeed, and ``django_migrations`` must then hold exactly the
-snapshot's applied set. Anything else empties the database again and the base is migrated from
-scratch, with a note for the review's footer: a cache makes a review faster, never different.
+was written, the restore must succeed, and ``django_migrations`` must then hold exactly the rows
+``migrate`` records for the snapshot's applied set. Anything else empties the database again and
+the base is migrated from scratch, with a note for the review's footer: a cache makes a review
+faster, never different.
 
 Writes are atomic (a temporary folder renamed into place), two runs may share a folder, the
 least recently used snapshots are pruned past a size limit, and a folder that cannot be written
@@ -44,7 +45,7 @@ from .cluster import find_bin_dir, log
 from .errors import CollectorError
 
 Key = tuple[str, str]
-FORMAT = 1
+FORMAT = 2  # 2: a squashed migration's replaced migrations are recorded too
 SNAPSHOTS = "snapshots"
 MANIFEST = "manifest.json"
 ARCHIVE = "base.dump"
@@ -348,16 +349,19 @@ class BaseCache:
         self.archiver = archiver
         self.notes: list[str] = []
 
-    def restore(self, needed: Mapping[Key, str], connection: Any) -> tuple[set[Key], str]:
+    def restore(
+        self, needed: Mapping[Key, str], connection: Any, rows: Mapping[Key, Iterable[Key]]
+    ) -> tuple[set[Key], str]:
         """Restore the best snapshot for ``needed``: (the keys it holds, hit, miss or fallback).
 
+        ``rows`` maps each needed migration to the ``django_migrations`` rows applying it leaves.
         On any failure the database is left as empty as it was, and a note says why.
         """
         snapshot = self.store.best(needed)
         if snapshot is None:
             return set(), "miss"
         try:
-            self._restore(snapshot)
+            self._restore(snapshot, {row for key in snapshot.applied for row in rows[key]})
         except (CollectorError, OSError, *db.errors()) as exc:
             self.notes.append(
                 f"the cached base state {snapshot.folder.name} could not be used ({exc}); "
@@ -371,7 +375,7 @@ class BaseCache:
         self.store.touch(snapshot)
         return set(snapshot.applied), "hit"
 
-    def _restore(self, snapshot: Snapshot) -> None:
+    def _restore(self, snapshot: Snapshot, expected: set[Key]) -> None:
         with open(snapshot.archive, "rb") as archive:
             digest = file_digest(archive)
             if digest != snapshot.archive_digest:
@@ -379,11 +383,8 @@ class BaseCache:
             archive.seek(0)
             self.archiver.restore(archive)
         found = self.archiver.applied()
-        if found != set(snapshot.applied):
-            extra, missing = (
-                sorted(found - set(snapshot.applied)),
-                sorted(set(snapshot.applied) - found),
-            )
+        if found != expected:
+            extra, missing = sorted(found - expected), sorted(expected - found)
             raise CollectorError(
                 "django_migrations does not hold the snapshot's migrations "
                 f"({len(missing)} missing, {len(extra)} unexpected)"

@@ -290,8 +290,21 @@ def sqlmigrate_text(migration: Any, collected: list[str], connection: Any) -> st
     return output if output.endswith("\n") else output + "\n"
 
 
+def recorded(migration: Any) -> list[Key]:
+    """The ``django_migrations`` rows ``migrate`` leaves for the migration: a squashed one is
+    recorded as each migration it replaces (``MigrationExecutor.record_migration``) and then as
+    itself (``check_replacements``, at the end of every ``migrate``). Django's loader counts a
+    squashed migration applied only when every replaced row is there, so a database recorded
+    otherwise cannot be migrated on by Django's own ``migrate``."""
+    return [
+        *(tuple(item) for item in migration.replaces or ()),
+        (migration.app_label, migration.name),
+    ]
+
+
 def apply(state: Any, recorder: Recorder) -> Any:
-    """Apply the migration as ``MigrationExecutor.apply_migration`` does, watched by the tracer.
+    """Apply the migration as ``MigrationExecutor.apply_migration`` does, watched by the tracer,
+    and record it as ``migrate`` does (``recorded``).
 
     Returns the project state after it, as the executor threads it through a plan.
     """
@@ -308,7 +321,9 @@ def apply(state: Any, recorder: Recorder) -> Any:
         tracer.start_unit()
         with connection.execute_wrapper(recorder), editor:
             state = recorder.steps().apply(state, editor)
-    MigrationRecorder(connection).record_applied(migration.app_label, migration.name)
+    history = MigrationRecorder(connection)
+    for app_label, name in recorded(migration):
+        history.record_applied(app_label, name)
     return state
 
 
@@ -460,7 +475,8 @@ class Collection:
         needed: dict[Key, str] = {}
         if snapshots is not None:
             needed = cache.digests((key, self.loader.graph.nodes[key]) for key in base)
-            restored, outcome.cache = snapshots.restore(needed, self.connection)
+            rows = {key: recorded(self.loader.graph.nodes[key]) for key in base}
+            restored, outcome.cache = snapshots.restore(needed, self.connection, rows)
             self.applied = dict.fromkeys(key for key in base if key in restored)
             outcome.restored = len(self.applied)
             self.stale = bool(self.applied)

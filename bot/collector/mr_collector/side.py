@@ -130,12 +130,13 @@ class Side:
         if snapshots is None:
             return False
         later = set(self.loader.graph.backwards_plan(self.key))
-        allowed = cache.digests(
-            (key, migration)
+        migrations = {
+            key: migration
             for key, migration in self.loader.disk_migrations.items()
             if key not in later
-        )
-        restored, _ = snapshots.restore(allowed, self.connection)
+        }
+        rows = {key: migrate.recorded(migration) for key, migration in migrations.items()}
+        restored, _ = snapshots.restore(cache.digests(migrations.items()), self.connection, rows)
         return bool(restored)
 
     def pending(self) -> list[str]:
