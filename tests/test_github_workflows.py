@@ -130,3 +130,52 @@ def test_readme_shows_the_fork_safe_workflows_as_linted_here(name: str) -> None:
         lines.pop(0)
     body = "\n".join(lines).strip()
     assert body in (ROOT / "README.md").read_text()
+
+
+def readme_workflows() -> list[str]:
+    """The YAML blocks of README that are whole workflows."""
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    return [block for block in blocks if "\njobs:" in block and "\non:" in block]
+
+
+def test_the_cache_is_saved_even_when_the_review_fails() -> None:
+    """A review that finds a risk fails the job, and ``actions/cache`` saves only on success:
+    every workflow that reviews restores the cache before the review and saves it after, always,
+    under the key it restored with."""
+    flows = {path.name: load(path.name) for path in WORKFLOWS}
+    for number, block in enumerate(readme_workflows()):
+        flows[f"README #{number}"] = YAML(typ="safe").load(block)
+    reviewing = {
+        name: flow
+        for name, flow in flows.items()
+        if our_step(flow).get("with", {}).get("mode") != "comment"
+    }
+    assert len(reviewing) == 4  # two in docs/workflows, their copies in README
+    for name, flow in reviewing.items():
+        order = steps(flow)
+        uses = [step.get("uses", "").split("@")[0] for step in order]
+        assert "actions/cache" not in uses, name
+        restore = order[uses.index("actions/cache/restore")]
+        save = order[uses.index("actions/cache/save")]
+        assert (
+            uses.index("actions/cache/restore")
+            < order.index(our_step(flow))
+            < uses.index("actions/cache/save")
+        ), name
+        assert save["if"].startswith("always()"), name
+        assert save["with"]["path"] == restore["with"]["path"] == ".migration-review-cache", name
+        assert (
+            save["with"]["key"] == f"${{{{ steps.{restore['id']}.outputs.cache-primary-key }}}}"
+        ), name
+        assert "hashFiles('**/migrations/*.py'" in restore["with"]["key"], name
+        assert restore["with"]["key"].startswith(restore["with"]["restore-keys"]), name
+
+
+def test_readmes_workflows_pass_actionlint(tmp_path: Path) -> None:
+    paths = []
+    for number, block in enumerate(readme_workflows()):
+        paths.append(tmp_path / f"readme-{number}.yml")
+        paths[-1].write_text(block)
+    assert len(paths) == 3
+    result = actionlint(*paths)
+    assert result.returncode == 0, result.stdout + result.stderr
