@@ -257,6 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", required=True, help="the project's interpreter")
     parser.add_argument("--extra-path", action="append", default=[])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--sqlmigrate-runs",
+        type=int,
+        help="runs of the sqlmigrate rows (default --runs): one process per migration is slow "
+        "on a large project",
+    )
     parser.add_argument("--cold-runs", type=int, default=1)
     parser.add_argument("--skip", action="append", default=[], help="a row to leave out")
     parser.add_argument(
@@ -282,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     libc = ctypes.CDLL(None)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     rows = Rows()
-    notes: list[str] = []
+    notes = [load_note("start")]
     # The CLI, with the collector's 15-minute limit lifted: a cold run of a long history on a
     # loaded machine may take longer, and it is what is being measured.
     tool = [sys.executable, "-c", UNLIMITED]
@@ -432,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if wanted("sqlmigrate"):
             rows["one sqlmigrate per migration (database at base)"] = median(
-                args.runs, lambda: sqlmigrate_each(new, head_project)
+                args.sqlmigrate_runs or args.runs, lambda: sqlmigrate_each(new, head_project)
             )
         for index, (app, name) in enumerate(new):
             done = subprocess.run(
@@ -510,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows[f"{label}: tool warm (embedded, cache hit)"] = warm
                 if "sqlmigrate" in args.also_rows:
                     rows[f"{label}: one sqlmigrate per migration"] = median(
-                        args.runs, partial(sqlmigrate_each, more, project)
+                        args.sqlmigrate_runs or args.runs, partial(sqlmigrate_each, more, project)
                     )
                 if "linter" in args.also_rows:
                     rows[f"{label}: django-migration-linter"] = median(
@@ -520,8 +526,15 @@ def main(argv: list[str] | None = None) -> int:
                     args.runs, partial(floor, more, project), prepare=copy_of_base
                 )
     shutil.rmtree(scratch, ignore_errors=True)
+    notes.append(load_note("end"))
     print_table(args.label or f"{args.repo.name} {args.base}..{args.head}", rows, notes)
     return 0
+
+
+def load_note(when: str) -> str:
+    """The machine's load, said next to every figure: the team shares its cores."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average at the {when}: {one:.1f} / {five:.1f} / {fifteen:.1f} (1/5/15 min)"
 
 
 def _sha(repo: Path, rev: str) -> str:
