@@ -307,12 +307,8 @@ class ScratchDatabase(Scratch):
                     )
                     cursor.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
         except (CollectorError, *db.errors()) as exc:
-            raise CollectorError(
-                f"could not drop the scratch database {self.name} on "
-                f"{db.server_address(self.server_url)}",
-                hint=f'drop it by hand: DROP DATABASE "{self.name}"',
-                detail=str(exc),
-            ) from exc
+            address = db.server_address(self.server_url)
+            raise self.cannot_drop(address, f'DROP DATABASE "{self.name}"', exc) from exc
         self.created = False
 
     def _maintenance(self) -> _closing:

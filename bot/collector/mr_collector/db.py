@@ -80,14 +80,22 @@ SESSION_OPTIONS = ("options", "isolation_level")
 def django_settings(url: str, engine: str, project: dict[str, Any] | None = None) -> dict[str, Any]:
     """A Django ``DATABASES`` entry for ``url``: its query parameters become OPTIONS, after the
     session OPTIONS of the ``project``'s own entry."""
-    parts = urlsplit(url)
     kept = {key: value for key, value in (project or {}).items() if key in SESSION_OPTIONS}
+    return database_entry(url, engine, database_name(url), kept)
+
+
+def database_entry(
+    url: str, engine: str, name: str, options: dict[str, Any], default_port: int | None = None
+) -> dict[str, Any]:
+    """A Django ``DATABASES`` entry for database ``name`` on the server of ``url``, whatever the
+    server: ``options`` first, the URL's query parameters on top."""
+    parts = urlsplit(url)
     return {
         "ENGINE": engine,
-        "NAME": database_name(url),
+        "NAME": name,
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
         "HOST": unquote(parts.hostname or ""),
-        "PORT": str(parts.port or ""),
-        "OPTIONS": {**kept, **dict(parse_qsl(parts.query))},
+        "PORT": str(parts.port or default_port or ""),
+        "OPTIONS": {**options, **dict(parse_qsl(parts.query))},
     }

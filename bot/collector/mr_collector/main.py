@@ -24,7 +24,8 @@ import platform
 import signal
 import sys
 import traceback
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -237,43 +238,46 @@ def _engine(alias: str, default_engine: str) -> str:
 
 
 def _setup(django: Any, repo_root: Path) -> None:
-    try:
+    hint = (
+        "the project must import with its requirements installed and no database or network "
+        "other than the scratch PostgreSQL"
+    )
+    with _project_code(repo_root, "Django could not load the project's apps", hint):
         django.setup()
-    except Exception as exc:
-        raise CollectorError(
-            f"Django could not load the project's apps: {type(exc).__name__}: {exc}",
-            file=_blame(exc, repo_root),
-            hint="the project must import with its requirements installed and no database "
-            "or network other than the scratch PostgreSQL",
-            detail=traceback.format_exc(),
-        ) from exc
 
 
 def _load(
     repo_root: Path, connection: Any, tracer: trace.Tracer | None, *, rehearse: bool
 ) -> migrate.Collection:
-    try:
-        return migrate.Collection(connection, repo_root, tracer, rehearse=rehearse)
-    except Exception as exc:
-        raise CollectorError(
-            f"Django could not load the migrations: {type(exc).__name__}: {exc}",
-            file=_blame(exc, repo_root),
-            hint="`manage.py migrate` loads the migrations the same way and fails too: fix "
-            "the file named here",
-            detail=traceback.format_exc(),
-        ) from exc
+    hint = (
+        "`manage.py migrate` loads the migrations the same way and fails too: fix the file "
+        "named here"
+    )
+    with _project_code(repo_root, "Django could not load the migrations", hint):
+        collection = migrate.Collection(connection, repo_root, tracer, rehearse=rehearse)
+    return collection
 
 
 def _check(output: dict[str, Any], repo_root: Path) -> None:
-    try:
+    failed = "checking the migrations at head as `makemigrations --check --dry-run` does failed"
+    hint = (
+        "`manage.py makemigrations --check --dry-run` fails the same way: fix the file named here"
+    )
+    with _project_code(repo_root, failed, hint):
         checks.run(output, repo_root)
+
+
+@contextmanager
+def _project_code(repo_root: Path, failed: str, hint: str) -> Iterator[None]:
+    """The project's code runs inside: what it raises is reported as ``failed``, naming the
+    project file it came from."""
+    try:
+        yield
     except Exception as exc:
         raise CollectorError(
-            "checking the migrations at head as `makemigrations --check --dry-run` does failed: "
-            f"{type(exc).__name__}: {exc}",
+            f"{failed}: {type(exc).__name__}: {exc}",
             file=_blame(exc, repo_root),
-            hint="`manage.py makemigrations --check --dry-run` fails the same way: fix the file "
-            "named here",
+            hint=hint,
             detail=traceback.format_exc(),
         ) from exc
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
+from . import db
 from .errors import CollectorError
 from .scratch import SCRATCH_PREFIX, Scratch
 
@@ -76,17 +77,8 @@ def server_address(url: str) -> str:
 
 def django_settings(url: str, engine: str, options: dict[str, Any]) -> dict[str, Any]:
     """A ``DATABASES`` entry for ``url``: the project's session OPTIONS, the URL's query on top."""
-    parts = urlsplit(url)
     kept = {key: options[key] for key in SESSION_OPTIONS if key in options}
-    return {
-        "ENGINE": engine,
-        "NAME": database_name(url),
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": unquote(parts.hostname or ""),
-        "PORT": str(parts.port or DEFAULT_PORT),
-        "OPTIONS": {**kept, **dict(parse_qsl(parts.query))},
-    }
+    return db.database_entry(url, engine, database_name(url), kept, DEFAULT_PORT)
 
 
 def quote(name: str) -> str:
@@ -130,12 +122,8 @@ class ScratchDatabase(Scratch):
             finally:
                 connection.close()
         except (CollectorError, driver().Error) as exc:
-            raise CollectorError(
-                f"could not drop the scratch database {self.name} on "
-                f"{server_address(self.server_url)}",
-                hint=f"drop it by hand: DROP DATABASE {quote(self.name)}",
-                detail=str(exc),
-            ) from exc
+            address = server_address(self.server_url)
+            raise self.cannot_drop(address, f"DROP DATABASE {quote(self.name)}", exc) from exc
         self.created = False
 
     def _connect(self) -> Any:

@@ -14,6 +14,8 @@ import secrets
 from pathlib import Path
 from typing import TypeVar
 
+from .errors import CollectorError
+
 SCRATCH_PREFIX = "mr_scratch_"
 NAME = re.compile(SCRATCH_PREFIX + "[0-9a-f]{12}")
 """What a scratch database is named: the bot drops nothing else."""
@@ -74,3 +76,11 @@ class Scratch:
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
+
+    def cannot_drop(self, address: str, statement: str, exc: Exception) -> CollectorError:
+        """The database outlives the run: where it is, and the statement that drops it by hand."""
+        return CollectorError(
+            f"could not drop the scratch database {self.name} on {address}",
+            hint=f"drop it by hand: {statement}",
+            detail=str(exc),
+        )
