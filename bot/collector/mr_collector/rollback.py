@@ -37,7 +37,9 @@ def unapply(state: Any, recorder: migrate.Recorder) -> None:
         tracer.start_undo()
         with connection.execute_wrapper(recorder), editor:
             recorder.steps().unapply(state, editor)
-    MigrationRecorder(connection).record_unapplied(migration.app_label, migration.name)
+    history = MigrationRecorder(connection)
+    for app_label, name in migrate.recorded(migration):  # the rows applying wrote
+        history.record_unapplied(app_label, name)
 
 
 def rehearse(
@@ -95,9 +97,9 @@ def rehearse(
                     "reverse leaves the migration's changes in place)",
                 )
                 if not outer:  # most often a no-op reverse: its changes are all still there
-                    MigrationRecorder(connection).record_applied(
-                        migration.app_label, migration.name
-                    )
+                    history = MigrationRecorder(connection)
+                    for app_label, name in migrate.recorded(migration):
+                        history.record_applied(app_label, name)
         if outer:
             transaction.set_rollback(True, using=connection.alias)
     result["statements"] = _statements(recorder)
