@@ -47,6 +47,7 @@ from bot.models import (
     Deploy,
     MigrationFile,
     MigrationReview,
+    MissingMigration,
     Model,
     Report,
     Risk,
@@ -149,7 +150,8 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
             pg_version=report.pg_version or DEFAULT_PG_VERSION,
             server_version=report.server_version,
         )
-        report.project_findings = project_findings(output, report.files, backend)
+        at_base = _missing_at_base(options, config, diff.merge_base, prefix, output)
+        report.project_findings = project_findings(output, report.files, backend, at_base)
         apply_project_ignores(report.project_findings, ignores)
         if not diff.files:
             return
@@ -228,6 +230,33 @@ def _collect(
     report.partitioned = output.partitioned
     report.errors += output.errors
     return output
+
+
+def _missing_at_base(
+    options: ReviewOptions,
+    config: Config,
+    merge_base: str,
+    prefix: Path,
+    output: CollectorOutput,
+) -> list[MissingMigration]:
+    """What ``makemigrations --check`` would write at the merge-base, when it writes something at
+    head: a migration that was already missing is not the pull request's doing. The checks need
+    no database; when they fail at the merge-base, none is taken as missing there."""
+    if not output.missing:
+        return []
+    with head_tree(options.repo, merge_base) as tree:
+        try:
+            found = collect(
+                tree / prefix,
+                [],
+                python=options.python,
+                settings=options.settings or config.settings,
+                database_url=None,
+                timeout=options.timeout,
+            )
+        except ReviewError:
+            return []
+    return [] if found.errors else found.missing
 
 
 def _untracked(exc: ReviewError, checkout: Path, tree: Path, project: Path) -> ReviewError:

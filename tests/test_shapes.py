@@ -377,6 +377,42 @@ def test_a_model_change_without_its_migration_is_found_with_no_migration_file_to
     assert report.database in (None, "")  # no scratch database was made
 
 
+def test_a_migration_already_missing_at_the_merge_base_is_medium(tmp_path: Path) -> None:
+    """Shaped like NetBox on a range where the models were ahead of their migrations before the
+    pull request (a dependency's model change): the pull request touches something else."""
+    ahead = NOTES + "    archived = models.BooleanField(default=False)\n"
+    repo, base, _ = project(
+        tmp_path,
+        ["memo"],
+        {
+            "memo/models.py": ahead,
+            "memo/migrations/0001_initial.py": migration(
+                [], create("Note", '("text", models.TextField())')
+            ),
+        },
+        {"memo/views.py": "# a change that touches no model\n"},
+    )
+    code, report = analyze(repo, base)
+    assert report.errors == []
+    [missing] = report.project_findings
+    assert (missing.rule, missing.risk, missing.risk_before) == (
+        "MR-MISSING-MIGRATION",
+        "medium",
+        "high",
+    )
+    assert "already lacks this migration" in missing.message
+    assert (code, report.decision) == (0, "pass")
+
+    # A pull request that adds to the gap is the one that forgot a migration.
+    git(repo, "checkout", "--quiet", "-b", "more")
+    (repo / "memo/models.py").write_text(ahead + "    pinned = models.BooleanField(default=False)\n")
+    commit(repo, "pinned")
+    code, report = analyze(repo, base)
+    [missing] = report.project_findings
+    assert "Add field pinned to note" in missing.message
+    assert (missing.risk, code) == ("high", 1)
+
+
 KINDS = '[("email", "Email"), ("sms", "SMS")]'
 
 

@@ -2,6 +2,9 @@
 collector's checks (``makemigrations --check --dry-run``' own steps): a migration the models need
 and nobody wrote, and an app with two leaf migrations. Every backend raises them alike.
 
+A migration that makemigrations would write at the merge-base too (the same operations) was
+already missing before the pull request: it is medium, not the pull request's doing.
+
 A finding names the migration it is about (the one makemigrations would write, or the pull
 request's own leaf when it has one), so that an ``[[ignore]]`` of the config can match it.
 """
@@ -29,13 +32,24 @@ NO_SCHEMA_CHANGE = (
     "written, and the next developer's `makemigrations` slips it into an unrelated migration."
 )
 
+ALREADY_MISSING = (
+    "`makemigrations --check` at the merge-base would write the same operations: the base "
+    "branch already lacks this migration, this pull request does not add the gap. Write it in "
+    "its own pull request."
+)
+
 
 def project_findings(
-    output: CollectorOutput, files: list[MigrationFile], backend: Backend
+    output: CollectorOutput,
+    files: list[MigrationFile],
+    backend: Backend,
+    missing_at_base: list[MissingMigration] | None = None,
 ) -> list[Finding]:
+    """``missing_at_base``: what makemigrations would write at the merge-base."""
     touched = {f.path for f in files}
     found = [_conflict(conflict, touched, backend) for conflict in output.conflicts]
-    return found + [_missing(missing, backend) for missing in output.missing]
+    before = {(m.app_label, operation) for m in missing_at_base or [] for operation in m.operations}
+    return found + [_missing(missing, backend, before) for missing in output.missing]
 
 
 def _conflict(conflict: Conflict, touched: set[str], backend: Backend) -> Finding:
@@ -54,7 +68,8 @@ def _conflict(conflict: Conflict, touched: set[str], backend: Backend) -> Findin
     return finding
 
 
-def _missing(missing: MissingMigration, backend: Backend) -> Finding:
+def _missing(missing: MissingMigration, backend: Backend, before: set[tuple[str, str]]) -> Finding:
+    """``before``: the (app, operation) pairs makemigrations would write at the merge-base."""
     ctx = _context(missing.app_label, missing.name, missing.path)
     values = {
         "app": missing.app_label,
@@ -68,6 +83,10 @@ def _missing(missing: MissingMigration, backend: Backend) -> Finding:
         finding.message = f"{fill(rule.message, values)} {NO_SCHEMA_CHANGE}"
         finding.risk_before, finding.risk = finding.risk, Risk.low
         finding.risk_note = "the missing migration has no SQL: the database is not affected."
+    elif missing.operations and all((missing.app_label, o) in before for o in missing.operations):
+        finding.message += f" {ALREADY_MISSING}"
+        finding.risk_before, finding.risk = finding.risk, Risk.medium
+        finding.risk_note = "already missing at the merge-base: not this pull request's doing."
     return finding
 
 
