@@ -10,8 +10,9 @@ whole review before the verdict, turns them into what is decided on:
   (``Finding.members``, ``Finding.columns``), with one alternative;
 - with table statistics, table-sized work estimated under ``small-table-seconds`` drops to low,
   showing the estimate (``Finding.risk_before``, ``Finding.risk_note``);
-- an edit of a merged migration that changes none of its operations (formatting, imports), or
-  after which the history still ends with the same schema, is low;
+- an edit of a merged migration that changes none of its operations (formatting, imports),
+  that restores its content in the latest release, or after which the history still ends with
+  the same schema, is low;
 - with ``deploy = "downtime"`` the deploy-order rules do not apply (``MigrationReview.off``) and
   lock findings say how long the downtime lasts;
 - project-wide advice (the lock_timeout one) is one note per review (``Report.notes``);
@@ -59,6 +60,12 @@ SAME_END_SCHEMA = (
     "the history at head, run with the merge-base versions of the migrations this change edits, "
     "ends with the same tables, columns, indexes and constraints as with the new versions, so "
     "databases that applied the old versions and fresh ones agree."
+)
+
+RESTORED_RELEASE = (
+    "the edit restores the version released in `{tag}`, byte for byte: every database running "
+    "a release applied exactly this file; only one migrated from an unreleased commit since "
+    "(a development or staging database) has the version this change undoes."
 )
 
 EDIT_RULES = ("MR-MIGRATION-MODIFIED", "MR-MIGRATION-RENAMED")
@@ -122,6 +129,8 @@ def harmless_edit(finding: Finding, migration: MigrationReview) -> None:
     """An edit after which every database has the schema the new version describes is low."""
     if migration.same_as_base:
         note = UNCHANGED_EDIT
+    elif migration.restores_release:
+        note = RESTORED_RELEASE.format(tag=migration.restores_release)
     elif migration.same_end_schema:
         note = SAME_END_SCHEMA
     else:

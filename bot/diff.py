@@ -183,6 +183,19 @@ def diff_migrations(repo: Path, base: str, head: str) -> DiffResult:
     )
 
 
+def restored_release(repo: Path, merge_base: str, head_sha: str, path: str) -> str | None:
+    """The latest release tag the merge-base contains, when ``path`` at head is byte for byte
+    its content in that release: the edit undoes one made since (databases running a release
+    applied exactly this version). None without tags or when the contents differ."""
+    try:
+        tag = git(repo, "describe", "--tags", "--abbrev=0", merge_base).strip()
+        released = git(repo, "rev-parse", "--verify", "--quiet", f"{tag}:{path}").strip()
+        at_head = git(repo, "rev-parse", "--verify", "--quiet", f"{head_sha}:{path}").strip()
+    except _GitFailed:
+        return None
+    return tag if released == at_head else None
+
+
 def checkout_has(root: Path, sha: str) -> bool:
     """Whether the checkout at ``root`` already is ``sha``, with no change to a tracked file.
 

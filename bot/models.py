@@ -535,6 +535,11 @@ class MigrationReview(Model):
     dependencies: list[tuple[str, str]] = Field(default_factory=list)
     same_as_base: bool | None = Field(None, description="As CollectedMigration.same_as_base.")
     same_end_schema: bool | None = Field(None, description="As CollectedMigration.same_end_schema.")
+    restores_release: str | None = Field(
+        None,
+        description="A modified file whose content at head is its content in this release tag "
+        "(the latest the merge-base contains): the edit undoes one made since the release.",
+    )
     elsewhere: list[str] = Field(
         default_factory=list,
         description="Rules of this migration's findings that are part of a decision shown "

@@ -26,7 +26,15 @@ from bot.cli import seconds
 from bot.collect import TIMEOUT, collect
 from bot.config import CONFIG_NAME, Config, find_config, load_config
 from bot.consolidate import DEFAULT_SMALL_TABLE_SECONDS, consolidate
-from bot.diff import diff_migrations, git, head_tree, resolve, toplevel, untracked_cause
+from bot.diff import (
+    diff_migrations,
+    git,
+    head_tree,
+    resolve,
+    restored_release,
+    toplevel,
+    untracked_cause,
+)
 from bot.errors import EXIT_CODES, ReviewError, format_error
 from bot.estimate import estimate_migration
 from bot.ignores import (
@@ -175,6 +183,10 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
             apply_ignores(migration, own + ignores)
             if migration.change != ChangeKind.deleted:
                 place_findings(migration, tree / migration.file)
+            if migration.change == ChangeKind.modified:
+                migration.restores_release = restored_release(
+                    options.repo, diff.merge_base, diff.head_sha, migration.file
+                )
             report.migrations.append(migration)
         if backend.recipes:
             _alternatives(options, config, project, tree, backend, report)

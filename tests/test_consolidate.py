@@ -504,3 +504,32 @@ def test_an_unchanged_edit_carries_no_finding_of_what_the_migration_does(
     assert (edit.rule, edit.risk) == ("MR-MIGRATION-MODIFIED", Risk.low)
     assert "MR-NOT-NULL-WITHOUT-DB-DEFAULT" in {f.rule for f in edit.folded}
     assert (code, report.decision) == (0, "pass")
+
+
+def test_an_edit_that_restores_the_released_version_is_low(tmp_path: Path, pg_bin: Path) -> None:
+    """Shaped like NetBox's 77376524f: a migration released in a tag, its dependencies edited
+    on the branch since, and a fix that puts back the released file byte for byte."""
+    path = "shop/migrations/0002_order_extra_2.py"
+    released = REFORMATTED
+    edited = REFORMATTED.replace("update(extra_2=0)", "update(extra_2=1)")
+    repo, released_sha = project(tmp_path, {path: edited}, base={path: released})
+    git(repo, "tag", "v1.0", released_sha)
+    edited_sha = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "--quiet", "-b", "restore")
+    write(repo, {path: released})
+    commit(repo, "restore the released migration")
+    code, report, text = analyze(repo, edited_sha, tmp_path=tmp_path)
+    assert report.errors == []
+    [migration] = report.migrations
+    assert (migration.same_as_base, migration.restores_release) == (False, "v1.0")
+    [edit] = [f for f in migration.findings if f.rule == "MR-MIGRATION-MODIFIED"]
+    assert (edit.risk, edit.risk_before) == (Risk.low, Risk.high)
+    assert "restores the version released in `v1.0`" in text
+    assert (code, report.decision) == (0, "pass")
+
+    # Without the release tag, the same edit is one databases may never run.
+    git(repo, "tag", "--delete", "v1.0")
+    code, report, _ = analyze(repo, edited_sha, tmp_path=tmp_path)
+    [migration] = report.migrations
+    [edit] = [f for f in migration.findings if f.rule == "MR-MIGRATION-MODIFIED"]
+    assert (migration.restores_release, edit.risk, code) == (None, Risk.high, 1)
