@@ -10,7 +10,10 @@ high or critical finding that left the top level, with the reason.
     python bench/precision.py run --repo DIR --python PY --settings MOD --out DIR COMMIT...
         Reviews each COMMIT of a checkout you prepared as its own pull request (COMMIT^..COMMIT)
         and writes one JSON report per commit into --out. Run it with an older version of the
-        tool on PYTHONPATH to get the "before" reports.
+        tool on PYTHONPATH to get the "before" reports. With --pull-requests RANGE instead of
+        commits, the commits are the first-parent ones of RANGE that touch a migration, oldest
+        first: on a branch that takes pull requests as merges or squashes, each is one pull
+        request, and COMMIT^..COMMIT (first parent to merge) is what the review sees on it.
 
     python bench/precision.py compare BEFORE_DIR AFTER_DIR [--judged FILE] [--hits]
         Compares two sets of reports of the same commits. --judged names a JSON file
@@ -182,9 +185,22 @@ def fixtures() -> int:
 # --- real history ---------------------------------------------------------------------------
 
 
+def pull_requests(repo: Path, revisions: str) -> list[str]:
+    """The first-parent commits of ``revisions`` that touch a migration, oldest first."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "log", "--first-parent", "--reverse", "--format=%h",
+         revisions, "--", "*/migrations/*.py"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.split()
+
+
 def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
-    for commit in args.commits:
+    commits = args.commits
+    if args.pull_requests:
+        commits = pull_requests(args.repo, args.pull_requests) + commits
+    for commit in commits:
         out = args.out / f"{commit}.json"
         command = [
             sys.executable, "-m", "bot", "analyze", "--repo", str(args.repo),
@@ -250,7 +266,8 @@ def main() -> int:
     runner.add_argument("--python", required=True)
     runner.add_argument("--settings")
     runner.add_argument("--out", type=Path, required=True)
-    runner.add_argument("commits", nargs="+")
+    runner.add_argument("--pull-requests", metavar="RANGE")
+    runner.add_argument("commits", nargs="*")
     runner.add_argument("--extra", nargs=argparse.REMAINDER, default=[])
     comparer = sub.add_parser("compare")
     comparer.add_argument("before", type=Path)
