@@ -13,8 +13,9 @@ whole review before the verdict, turns them into what is decided on:
 - an edit of a merged migration that changes none of its operations (formatting, imports),
   that restores its content in the latest release, or after which the history still ends with
   the same schema, is low;
-- with ``deploy = "downtime"`` the deploy-order rules do not apply (``MigrationReview.off``) and
-  lock findings say how long the downtime lasts;
+- with ``deploy = "downtime"`` the deploy-order rules do not apply (``MigrationReview.off``),
+  lock findings say how long the downtime lasts, and table-sized work of a table without
+  statistics is medium (it blocks no one; only its size could make the downtime long);
 - project-wide advice (the lock_timeout one) is one note per review (``Report.notes``);
 - the edits of several merged migrations in one change are one finding;
 - a reset or squash (many deleted migrations of an app and a new initial one) is one decision
@@ -117,6 +118,7 @@ def consolidate(
                 size_finding(finding, impact, sized=sized, threshold=small_table_seconds)
                 if deploy == "downtime":
                     finding.message += " " + downtime_note(impact)
+                    unsized_downtime(finding, impact)
         migration.findings = group(fold(migration.findings), migration)
     report.notes += review_notes(report)
     report.resets += resets(report)
@@ -212,6 +214,23 @@ def downtime_note(impact: Impact) -> str:
     return (
         'With `deploy = "downtime"` nothing else waits on this lock: it makes the downtime '
         f"longer, by {how_long}."
+    )
+
+
+def unsized_downtime(finding: Finding, impact: Impact) -> None:
+    """With the application stopped, table-sized work blocks no one: what it costs is a longer
+    downtime, which only a size tells. Without one (no statistics for the table) the finding is
+    medium; with one, the estimate decides (``size_finding``)."""
+    if impact.kind not in SIZED_KINDS or impact.seconds_high is not None:
+        return
+    if finding.risk <= Risk.medium:
+        return
+    table = f"`{impact.table}`" if impact.table else "the table"
+    finding.risk_before, finding.risk = finding.risk, Risk.medium
+    finding.risk_note = (
+        f'with `deploy = "downtime"` the lock blocks no one, and without statistics for {table} '
+        f"how much longer the downtime lasts is unknown: give `table-stats`, and work estimated "
+        f"at or over small-table-seconds is {finding.risk_before} again."
     )
 
 

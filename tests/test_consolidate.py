@@ -260,6 +260,29 @@ def test_downtime_lock_findings_speak_of_the_downtime(tmp_path: Path, pg_bin: Pa
     assert "makes the downtime longer, by as long as the work takes" in finding.message
 
 
+def test_downtime_table_work_of_unknown_size_is_medium(tmp_path: Path, pg_bin: Path) -> None:
+    """Shaped like NetBox's 309e43406 (two columns of `extras_customfield` to numeric): with the
+    application stopped, a rewrite blocks no one; only the table's size makes it matter."""
+    repo, base = project(tmp_path, SMALLINT_PROJECT, base=SETTING_BASE)
+    code, report, text = analyze(repo, base, "--deploy", "downtime", tmp_path=tmp_path)
+    [finding] = [f for f in report.migrations[0].findings if f.rule == "MR-ALTER-COLUMN-TYPE"]
+    assert (finding.risk, finding.risk_before) == (Risk.medium, Risk.critical)
+    assert "without statistics for `shop_setting`" in text
+    assert (code, report.decision) == (0, "pass")
+
+    # A large table makes the downtime long: the estimate keeps it critical.
+    large = stats_file(tmp_path, rows=40_000_000, table_bytes=6 * 1024**3)
+    args = ("--deploy", "downtime", "--table-stats", str(large))
+    code, report, _ = analyze(repo, base, *args, tmp_path=tmp_path)
+    [finding] = [f for f in report.migrations[0].findings if f.rule == "MR-ALTER-COLUMN-TYPE"]
+    assert (finding.risk, code) == (Risk.critical, 1)
+
+    # Deployed rolling, the same rewrite of a table of unknown size stops production.
+    code, report, _ = analyze(repo, base, tmp_path=tmp_path)
+    [finding] = [f for f in report.migrations[0].findings if f.rule == "MR-ALTER-COLUMN-TYPE"]
+    assert (finding.risk, code) == (Risk.critical, 1)
+
+
 LOANS = "lending/migrations"
 
 
