@@ -314,23 +314,36 @@ def _alternatives(
     backend: Backend,
     report: Report,
 ) -> None:
-    """One safer alternative per risky migration, shared by its findings, then verified."""
-    alternatives = {
-        m.label: build_alternative(m, tree, backend, partitioned=set(report.partitioned))
-        for m in report.migrations
-        if m.change != ChangeKind.deleted
-        and not m.error
-        and m.database == "default"  # the alias the scratch database verifies
-        and needs_alternative(m)
-    }
-    verify_alternatives(
-        alternatives,
-        project,
-        cache_dir=options.cache_dir,
-        python=options.python,
-        settings=options.settings or config.settings,
-        database_url=options.database_url,
-    )
+    """One safer alternative per risky migration, shared by its findings, then verified.
+
+    A migration whose alternative cannot be built, and a verification that fails, are errors of
+    the review naming the file; the findings and the other alternatives stand."""
+    alternatives = {}
+    for m in report.migrations:
+        if (
+            m.change == ChangeKind.deleted
+            or m.error
+            or m.database != "default"  # the alias the scratch database verifies
+            or not needs_alternative(m)
+        ):
+            continue
+        try:
+            alternatives[m.label] = build_alternative(
+                m, tree, backend, partitioned=set(report.partitioned)
+            )
+        except Exception as exc:  # as in _review: one migration's crash is its own error
+            report.errors.append(_crash("alternative", m.file, exc))
+    try:
+        verify_alternatives(
+            alternatives,
+            project,
+            cache_dir=options.cache_dir,
+            python=options.python,
+            settings=options.settings or config.settings,
+            database_url=options.database_url,
+        )
+    except ReviewError as exc:
+        report.errors.append(exc.error)
     for migration in report.migrations:
         alternative = alternatives.get(migration.label) if migration.database == "default" else None
         for finding in migration.findings if alternative else []:

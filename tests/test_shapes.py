@@ -3,6 +3,7 @@ on a real PostgreSQL, in a real git repository built by ``tests/shapes.py``."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -405,7 +406,9 @@ def test_a_migration_already_missing_at_the_merge_base_is_medium(tmp_path: Path)
 
     # A pull request that adds to the gap is the one that forgot a migration.
     git(repo, "checkout", "--quiet", "-b", "more")
-    (repo / "memo/models.py").write_text(ahead + "    pinned = models.BooleanField(default=False)\n")
+    (repo / "memo/models.py").write_text(
+        ahead + "    pinned = models.BooleanField(default=False)\n"
+    )
     commit(repo, "pinned")
     code, report = analyze(repo, base)
     [missing] = report.project_findings
@@ -607,3 +610,48 @@ def test_an_untracked_settings_file_is_used_from_the_checkout(tmp_path: Path, pg
         "local_settings.py",
     )  # fmt: skip
     assert (code, report.errors) == (0, [])
+
+
+# --- 7. the verification's copy of the repository -------------------------------------------
+
+USERS = MODELS + "class User(models.Model):\n    name = models.TextField()\n"
+
+
+def test_a_file_the_verification_cannot_copy_is_an_error_naming_it(tmp_path: Path) -> None:
+    """Shaped like NetBox's c0e4d1c1e reviewed in its checkout: ``is_staff`` dropped (a drop
+    column, so a safer alternative to verify), and in the checkout a file the copy the
+    verification runs in cannot take (here a server's socket)."""
+    initial = create(
+        "User", '("name", models.TextField())', '("is_staff", models.BooleanField(default=False))'
+    )
+    drop = '        migrations.RemoveField(model_name="user", name="is_staff"),\n'
+    repo, base, _ = project(
+        tmp_path,
+        ["users"],
+        {
+            "users/models.py": USERS + "    is_staff = models.BooleanField(default=False)\n",
+            "users/migrations/0001_initial.py": migration([], initial),
+        },
+        {
+            "users/models.py": USERS,
+            "users/migrations/0002_user_remove_is_staff.py": migration(
+                [("users", "0001_initial")], drop
+            ),
+        },
+    )
+    (repo / "run").mkdir()
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(repo / "run" / "app.sock"))
+    try:
+        code, report = analyze(repo, base)
+    finally:
+        server.close()
+    [error] = report.errors
+    assert (error.stage, error.file) == ("alternative", "run/app.sock")
+    assert "copying the repository failed at run/app.sock" in error.message
+    [finding] = report.migrations[0].findings
+    assert (finding.rule, finding.risk) == ("MR-DROP-COLUMN", "high")
+    assert finding.alternative and "could not be verified" in (
+        finding.alternative.verification or ""
+    )
+    assert (code, report.decision) == (2, "error")

@@ -40,7 +40,9 @@ def verify(
     cache_dir: Path | None = None,
     timeout: float = TIMEOUT,
 ) -> None:
-    """Set ``verified`` and ``verification`` on each of ``alternatives`` (keyed by migration).
+    """Set ``verified`` and ``verification`` on each of ``alternatives`` (keyed by migration);
+    raises ``ReviewError`` (stage ``alternative``) when the verification itself failed, after
+    saying so on each alternative.
 
     ``cache_dir`` holds the base-state snapshots of the review: the state before the first
     migration is restored from there rather than migrated from an empty database.
@@ -72,7 +74,8 @@ def verify(
     except ReviewError as exc:
         for alt in offered.values():
             alt.verification = f"could not be verified: {exc.error.message}"
-        return
+        exc.error.stage = "alternative"
+        raise
     for result in output.results:
         alt = offered[result.id]
         alt.verified = result.verified

@@ -34,6 +34,7 @@ from typing import Any
 from . import cache, project, snapshot
 from .cluster import ScratchDatabase
 from .cluster import scratch as postgresql_scratch
+from .errors import CollectorError
 
 COLLECTOR = Path(__file__).resolve().parent.parent
 UNCOPIED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".venv", "node_modules")
@@ -226,7 +227,7 @@ class Verifier:
         folder = Path(tempfile.mkdtemp(prefix="mr-verify-"))
         try:
             root = folder / "repo"
-            shutil.copytree(self.repo_root, root, ignore=UNCOPIED, symlinks=True)
+            self.copy(root)
             for item in files:
                 if item.get("replaces") and item["replaces"] != item["path"]:
                     (root / item["replaces"]).unlink(missing_ok=True)
@@ -236,6 +237,27 @@ class Verifier:
             yield root / self.project_dir.relative_to(self.repo_root)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def copy(self, root: Path) -> None:
+        """The repository copied to ``root``; a file that cannot be copied is named."""
+        try:
+            shutil.copytree(self.repo_root, root, ignore=UNCOPIED, symlinks=True)
+        except shutil.Error as exc:
+            source, _, why = exc.args[0][0]
+            path = Path(source)
+            name = (
+                str(path.relative_to(self.repo_root))
+                if path.is_relative_to(self.repo_root)
+                else source
+            )
+            raise CollectorError(
+                f"the safer alternatives could not be verified: copying the repository failed "
+                f"at {name}: {why}",
+                file=name,
+                hint="the verification runs in a copy of the repository: move files that cannot "
+                "be copied or that change while the review runs (sockets, a cache or database "
+                "folder) out of it, and run the review again; the findings above stand",
+            ) from exc
 
 
 class SideFailed(Exception):
