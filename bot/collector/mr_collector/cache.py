@@ -312,17 +312,9 @@ class PostgresArchiver(Archiver):
 
     def restored(self, connection: Any) -> None:
         """Extensions came with the restore: register their types, as CreateExtension does."""
-        from django.apps import apps
+        if db.forget_extension_types():
+            from django.contrib.postgres.signals import register_type_handlers
 
-        if apps.is_installed("django.contrib.postgres"):
-            from django.contrib.postgres.signals import (
-                get_citext_oids,
-                get_hstore_oids,
-                register_type_handlers,
-            )
-
-            get_hstore_oids.cache_clear()
-            get_citext_oids.cache_clear()
             register_type_handlers(connection)
 
     def _run(self, command: list[str], stdin: IO[bytes] | None = None) -> None:

@@ -99,3 +99,17 @@ def database_entry(
         "PORT": str(parts.port or default_port or ""),
         "OPTIONS": {**options, **dict(parse_qsl(parts.query))},
     }
+
+
+def forget_extension_types() -> bool:
+    """Forget the type OIDs of hstore and citext that ``django.contrib.postgres`` keeps per
+    alias (another database has others); whether that app is installed."""
+    from django.apps import apps
+
+    if not apps.is_installed("django.contrib.postgres"):
+        return False
+    from django.contrib.postgres.signals import get_citext_oids, get_hstore_oids
+
+    get_hstore_oids.cache_clear()
+    get_citext_oids.cache_clear()
+    return True

@@ -8,7 +8,8 @@ Modes:
   run, on no database.
 - ``sql``: run raw SQL statements on a scratch database, traced, for ``check-sql --trace``.
 - ``verify``: apply safer alternatives and their originals from the same starting state and
-  compare what they leave (``verify``), each side in a child process in ``side`` mode.
+  compare what they leave (``verify``), the sides of each tree in a child process started with
+  the argument ``serve``, which reads ``side`` requests one a line (``serve``).
 
 The project's code may print; file descriptor 1 is therefore pointed at stderr for the whole
 run and the report goes to a private copy of the original stdout. Exit code 0 means the report
@@ -69,21 +70,35 @@ def main() -> int:
     PROGRESS.start()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
+    serving = sys.argv[1:] == ["serve"]
+    code = serve(report) if serving else answer(sys.stdin.read(), report, _run)
+    PROGRESS.close()
+    return code
+
+
+def serve(report: TextIO) -> int:
+    """Sides of one tree (``side.Tree``), one request a line on stdin and one report a line on
+    ``report``, until stdin is closed."""
+    tree = side.Tree()
+    code = EXIT_OK
+    try:
+        for line in sys.stdin:
+            code = answer(line, report, tree.run)
+            if code > EXIT_FATAL:
+                break
+    except Interrupted as exc:  # between two requests: nothing to clean up
+        code = 128 + exc.signum
+    return code
+
+
+def answer(text: str, report: TextIO, handle: Any) -> int:
+    """Handle the request in ``text`` and write its report as one line of JSON."""
     output: dict[str, Any] = {"errors": []}
     code = EXIT_OK
     try:
-        request = json.load(sys.stdin)
+        request = json.loads(text)
         output = empty_output(request.get("mode"))
-        if request["mode"] == "migrations":
-            collect_migrations(request, output)
-        elif request["mode"] == "verify":
-            verify.run(request, output)
-        elif request["mode"] == "side":
-            side.run(request, output)
-        elif request["mode"] == "drop":
-            leftover.drop(request, output)
-        else:
-            rawsql.trace_statements(request, output)
+        handle(request, output)
     except CollectorError as exc:
         output["errors"].append(exc.to_dict())
         code = EXIT_FATAL
@@ -106,11 +121,23 @@ def main() -> int:
             ).to_dict()
         )
         code = EXIT_FATAL
-    PROGRESS.close()
     json.dump(output, report)
     report.write("\n")
     report.flush()
     return code
+
+
+def _run(request: dict[str, Any], output: dict[str, Any]) -> None:
+    if request["mode"] == "migrations":
+        collect_migrations(request, output)
+    elif request["mode"] == "verify":
+        verify.run(request, output)
+    elif request["mode"] == "side":
+        side.Tree().run(request, output)
+    elif request["mode"] == "drop":
+        leftover.drop(request, output)
+    else:
+        rawsql.trace_statements(request, output)
 
 
 def empty_output(mode: object) -> dict[str, Any]:

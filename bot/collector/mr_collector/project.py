@@ -176,6 +176,18 @@ def point_default_at(url: str, engine: str, vendor: str, alias: str = "default")
         databases[alias] = db.django_settings(url, engine, options)
 
 
+def repoint_default(url: str, engine: str) -> None:
+    """Point the PostgreSQL ``default`` database, loaded already, at another database on the
+    same server: the next connection opens there, with no type of the last one remembered."""
+    from django.conf import settings
+    from django.db import connections
+
+    connections.close_all()
+    entry = settings.DATABASES["default"]  # the dict Django's connection holds too
+    entry.update(db.django_settings(url, engine, entry.get("OPTIONS")))
+    db.forget_extension_types()
+
+
 def module_file(module: str) -> str | None:
     import importlib.util
 

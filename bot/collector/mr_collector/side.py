@@ -1,8 +1,9 @@
 """One side of a verification: the project in one tree, on one scratch database, one step.
 
-``verify`` runs each side in a process of its own (``mode: side``), because the two trees it
-compares hold different migration modules and model files, and Django loads a project once per
-process. A side is one of:
+``verify`` runs the sides of each tree in a process of their own, because the trees it compares
+hold different migration modules and model files, and Django loads a project once per process:
+a worker (``serve``) loads its tree's project once and then runs the sides it is sent, one after
+another, each on the database it names. A side is one of:
 
 - ``before``: apply what the migration under review depends on (the starting state), forwards
   only, on a database that is empty, moved forward by the previous alternative, or restored
@@ -31,22 +32,40 @@ from .errors import CollectorError
 Key = tuple[str, str]
 
 
-def run(request: dict[str, Any], output: dict[str, Any]) -> None:
-    tree = Path(request["project_dir"]).resolve()
-    django_root = project.find_django_root(tree)
-    module = project.settings_module(request.get("settings"), django_root)
-    django = project.import_settings(module, django_root)
-    engine, vendor = project.default_engine(None)
-    if vendor != "postgresql":
-        raise CollectorError("alternatives are verified on PostgreSQL only")
-    project.point_default_at(request["url"], engine, vendor)
-    django.setup()
-    from django.db import connections
+class Tree:
+    """The project of one tree, loaded in this process by its first side; the next sides of the
+    same tree reuse it, each pointed at its own database."""
 
-    try:
-        Side(request, tree, module, engine).run(output)
-    finally:
-        connections.close_all()
+    def __init__(self) -> None:
+        self.loaded: tuple[Path, str, str] | None = None  # the tree, its settings, its ENGINE
+
+    def run(self, request: dict[str, Any], output: dict[str, Any]) -> None:
+        if request.get("mode") != "side":
+            raise CollectorError(f"a side worker runs sides only, not {request.get('mode')!r}")
+        tree = Path(request["project_dir"]).resolve()
+        if self.loaded is None:
+            self.loaded = (tree, *self.load(tree, request))
+        elif self.loaded[0] != tree:
+            raise CollectorError(f"this worker serves {self.loaded[0]}, not {tree}")
+        else:
+            project.repoint_default(request["url"], self.loaded[2])
+        from django.db import connections
+
+        try:
+            Side(request, *self.loaded).run(output)
+        finally:
+            connections.close_all()
+
+    def load(self, tree: Path, request: dict[str, Any]) -> tuple[str, str]:
+        django_root = project.find_django_root(tree)
+        module = project.settings_module(request.get("settings"), django_root)
+        django = project.import_settings(module, django_root)
+        engine, vendor = project.default_engine(None)
+        if vendor != "postgresql":
+            raise CollectorError("alternatives are verified on PostgreSQL only")
+        project.point_default_at(request["url"], engine, vendor)
+        django.setup()
+        return module, engine
 
 
 class Side:

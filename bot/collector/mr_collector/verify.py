@@ -6,8 +6,8 @@ For each alternative (the files that replace one migration), on the scratch serv
    from the review's base-state snapshot when there is a cache folder;
 2. two copies of it (``CREATE DATABASE ... TEMPLATE``): the same starting state, twice;
 3. the original migration applied in one, traced (``original``);
-4. the alternative's files applied in the other, traced, from a copy of the repository with the
-   files swapped in (``alternative``), after checking that the graph loads and
+4. the alternative's files applied in the other, traced, from another tree of the repository
+   with the files swapped in (``alternative``), after checking that the graph loads and
    ``makemigrations`` finds nothing to do;
 5. schema and Django state compared. An alternative that edits a model on purpose is compared,
    after every migration has run, with what Django itself creates for the edited models
@@ -15,21 +15,26 @@ For each alternative (the files that replace one migration), on the scratch serv
 6. the alternative's traces read: no statement may scan or rewrite an existing table while a
    lock that blocks writes is held on it.
 
-Every side is a child process of this one (the project is loaded once per tree); the databases
-are dropped on every way out.
+The sides of a tree run in one child process of this one, which loads the project once
+(``side.Tree``): one for the original tree, serving every ``before`` and ``original``, and one
+per alternative's tree. Such a tree is the repository's Python files copied and its other
+files linked, except migration folders with no file swapped, linked whole: every import stays in
+the tree and nothing written there reaches the repository. The databases are dropped on every
+way out.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
 
 from . import cache, project, snapshot
 from .cluster import ScratchDatabase
@@ -37,7 +42,8 @@ from .cluster import scratch as postgresql_scratch
 from .errors import CollectorError
 
 COLLECTOR = Path(__file__).resolve().parent.parent
-UNCOPIED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".venv", "node_modules")
+UNCOPIED = {".git", "__pycache__", ".venv", "node_modules"}
+WORKER_EXIT_SECONDS = 10.0
 # Locks that stop writes: work that grows with the table must not run under them.
 BLOCKING = {
     "ShareLock",
@@ -74,7 +80,7 @@ def run(request: dict[str, Any], output: dict[str, Any]) -> None:
             for item in request["alternatives"]:
                 output["results"].append(verifier.verify(item))
         finally:
-            verifier.close()
+            verifier.stop()
 
 
 class Verifier:
@@ -87,13 +93,20 @@ class Verifier:
         self.project_dir = project_dir
         self.url = url
         self.base: ScratchDatabase | None = None
+        self.workers: dict[Path, Worker] = {}
         # What makemigrations would write in the original tree: the same for every original.
         self.pending: list[str] | None = None
 
     def close(self) -> None:
+        """Drop the database that moves forward (the next side starts from scratch)."""
         if self.base is not None:
             self.base.release()
             self.base = None
+
+    def stop(self) -> None:
+        for tree in list(self.workers):
+            self.retire(tree)
+        self.close()
 
     def base_url(self) -> str:
         if self.base is None:
@@ -121,9 +134,10 @@ class Verifier:
         # A later release's files follow the app's last migration: compare the whole graph.
         full = edits or any(f.get("release", 1) > 1 for f in item["files"])
         files = [f["path"] for f in item["files"] if _is_migration(f)]
+        models = [f for f in item["files"] if not _is_migration(f)]
         with (
             self.tree(item["files"]) as swapped,
-            self.tree([f for f in item["files"] if not _is_migration(f)]) as edited,
+            self.tree(models) if edits else nullcontext(self.project_dir) as edited,
         ):
             before = self.before(migration)
             with (
@@ -200,21 +214,20 @@ class Verifier:
             "migration": migration,
             **extra,
         }
-        done = subprocess.run(
-            [sys.executable, "-I", str(COLLECTOR)],
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-        )
+        worker = self.workers.get(tree)
+        if worker is None:
+            worker = self.workers[tree] = Worker()
         try:
-            output = json.loads(done.stdout)
-        except json.JSONDecodeError:
-            raise SideFailed(f"{action} side failed: {done.stderr.strip()[-500:]}") from None
-        if done.returncode != 0 or output.get("errors"):
-            error = (output.get("errors") or [{"message": "failed"}])[0]
-            where = f"{error['file']}: " if error.get("file") else ""
-            raise SideFailed(f"applying the {action} failed: {where}{error['message']}")
-        return output
+            return worker.ask(request)
+        except SideFailed:
+            # What failed may have left the project half loaded: the next side starts afresh.
+            self.retire(tree)
+            raise
+
+    def retire(self, tree: Path) -> None:
+        worker = self.workers.pop(tree, None)
+        if worker is not None:
+            worker.close()
 
     @contextmanager
     def database(self, template: str | None = None) -> Iterator[str]:
@@ -223,41 +236,125 @@ class Verifier:
 
     @contextmanager
     def tree(self, files: list[dict[str, Any]]) -> Iterator[Path]:
-        """A copy of the repository with ``files`` written in; the project folder inside it."""
+        """A tree of the repository with ``files`` written in; the project folder inside it."""
         folder = Path(tempfile.mkdtemp(prefix="mr-verify-"))
+        project_dir = PurePosixPath(self.project_dir.relative_to(self.repo_root).as_posix())
+        written = [PurePosixPath(item["path"]) for item in files]
+        written += [PurePosixPath(item["replaces"]) for item in files if item.get("replaces")]
+        root = folder / "repo"
         try:
-            root = folder / "repo"
-            self.copy(root)
+            try:
+                mirror(self.repo_root, root, {*written, project_dir / "manage.py"})
+            except OSError as exc:
+                raise self.uncopied(exc, root) from exc
             for item in files:
                 if item.get("replaces") and item["replaces"] != item["path"]:
                     (root / item["replaces"]).unlink(missing_ok=True)
                 target = root / item["path"]
                 target.parent.mkdir(parents=True, exist_ok=True)
+                target.unlink(missing_ok=True)  # a copy of the original, never written through
                 target.write_text(item["source"], encoding="utf-8")
-            yield root / self.project_dir.relative_to(self.repo_root)
+            yield root / project_dir
         finally:
+            self.retire(root / project_dir)
             shutil.rmtree(folder, ignore_errors=True)
 
-    def copy(self, root: Path) -> None:
-        """The repository copied to ``root``; a file that cannot be copied is named."""
+    def uncopied(self, exc: OSError, root: Path) -> CollectorError:
+        """The error of a tree that could not be made, naming the repository's file."""
+        path = Path(exc.filename or "")
+        for folder in (self.repo_root, root):
+            if path.is_relative_to(folder):
+                path = path.relative_to(folder)
+        return CollectorError(
+            f"the safer alternatives could not be verified: copying the repository failed "
+            f"at {path}: {exc.strerror or exc}",
+            file=str(path),
+            hint="the verification runs in a copy of the repository: move files that cannot "
+            "be copied or that change while the review runs (a cache or database folder) out "
+            "of it, and run the review again; the findings above stand",
+        )
+
+
+def mirror(source: Path, target: Path, changed: set[PurePosixPath]) -> None:
+    """``target`` as a tree of ``source`` for Django: folders are real and Python files copied,
+    so that imports and ``__file__`` stay in ``target``; other files are linked, and so are
+    migration folders holding none of the ``changed`` paths (relative to ``source``)."""
+    ways = {parent for path in changed for parent in path.parents}
+    target.mkdir()
+    for folder, names, files in os.walk(source):
+        here = Path(folder)
+        relative = PurePosixPath(here.relative_to(source).as_posix())
+        into = target / relative
+        kept = []
+        for name in names:
+            if name in UNCOPIED:
+                continue
+            if name == "migrations" and relative / name not in ways:
+                os.symlink(here / name, into / name)
+            elif (here / name).is_symlink():
+                os.symlink(os.readlink(here / name), into / name)
+            else:
+                (into / name).mkdir()
+                kept.append(name)
+        names[:] = kept
+        for name in files:
+            if name.endswith(".py"):
+                shutil.copy2(here / name, into / name, follow_symlinks=False)
+            elif not name.endswith(".pyc"):
+                os.symlink(here / name, into / name)
+
+
+class Worker:
+    """A collector process serving the sides of one tree (``serve``), one request at a time."""
+
+    def __init__(self) -> None:
+        # Its stderr, read back when a side fails; closed by ``close``.
+        self.log: IO[str] = tempfile.TemporaryFile(  # noqa: SIM115
+            "w+", encoding="utf-8", errors="replace"
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", str(COLLECTOR), "serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        action = request["action"]
+        start = self.log.seek(0, os.SEEK_END)
+        assert self.process.stdin is not None and self.process.stdout is not None
         try:
-            shutil.copytree(self.repo_root, root, ignore=UNCOPIED, symlinks=True)
-        except shutil.Error as exc:
-            source, _, why = exc.args[0][0]
-            path = Path(source)
-            name = (
-                str(path.relative_to(self.repo_root))
-                if path.is_relative_to(self.repo_root)
-                else source
-            )
-            raise CollectorError(
-                f"the safer alternatives could not be verified: copying the repository failed "
-                f"at {name}: {why}",
-                file=name,
-                hint="the verification runs in a copy of the repository: move files that cannot "
-                "be copied or that change while the review runs (sockets, a cache or database "
-                "folder) out of it, and run the review again; the findings above stand",
-            ) from exc
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        except OSError:
+            line = ""
+        try:
+            output = json.loads(line)
+        except json.JSONDecodeError:
+            self.log.seek(start)
+            stderr = self.log.read()
+            raise SideFailed(f"{action} side failed: {stderr.strip()[-500:]}") from None
+        if output.get("errors"):
+            error = output["errors"][0]
+            where = f"{error['file']}: " if error.get("file") else ""
+            raise SideFailed(f"applying the {action} failed: {where}{error['message']}")
+        return output
+
+    def close(self) -> None:
+        """Stdin closed, the worker ends; one that does not is killed."""
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+            self.process.wait(WORKER_EXIT_SECONDS)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+        finally:
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+            self.log.close()
 
 
 class SideFailed(Exception):
