@@ -5,7 +5,9 @@ cluster this script starts, or the tool's own embedded cluster where said), it t
 
 - **tool cold**: ``migration-review analyze`` with no cache (embedded cluster);
 - **tool cold + save**: the same with an empty ``--cache-dir``, which then holds the base state;
-- **tool warm**: with that cache (a hit), on the embedded cluster and on ``--database-url``;
+- **tool warm**: with that cache (a hit), on the embedded cluster: with the verdicts on the
+  safer alternatives removed before each run (verified again), then as kept (a re-run of the
+  same pull request reads them back); and on ``--database-url``;
 - **tool moved base** (``--moved-base``, ``--moved-head``): a pull request on a base that moved
   on by a few merged migrations, each run from a copy of the cache the first pull request left;
 - **sqlmigrate**: one ``manage.py sqlmigrate`` process per new migration, on a database already
@@ -365,7 +367,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("tool warm", file=sys.stderr)
         if wanted("warm"):
-            rows["tool warm (embedded, cache hit)"] = median(
+            rows["tool warm (embedded, base restored, alternatives verified)"] = median(
+                args.runs,
+                lambda: analyze("--cache-dir", str(cache)),
+                prepare=lambda: shutil.rmtree(cache / "verdicts", ignore_errors=True),
+            )
+            rows["tool warm re-run (embedded, base restored, verdicts read back)"] = median(
                 args.runs, lambda: analyze("--cache-dir", str(cache))
             )
             rows["tool warm (--database-url, cache hit)"] = median(

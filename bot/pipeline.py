@@ -334,7 +334,7 @@ def _alternatives(
         except Exception as exc:  # as in _review: one migration's crash is its own error
             report.errors.append(_crash("alternative", m.file, exc))
     try:
-        verify_alternatives(
+        reused = verify_alternatives(
             alternatives,
             project,
             cache_dir=options.cache_dir,
@@ -344,6 +344,14 @@ def _alternatives(
         )
     except ReviewError as exc:
         report.errors.append(exc.error)
+    else:
+        if reused:
+            offered = sum(1 for alternative in alternatives.values() if alternative.files)
+            print(
+                f"migration-review: {reused} of {offered} verdicts on safer alternatives read "
+                "from the cache folder",
+                file=sys.stderr,
+            )
     for migration in report.migrations:
         alternative = alternatives.get(migration.label) if migration.database == "default" else None
         for finding in migration.findings if alternative else []:

@@ -27,6 +27,7 @@ class VerifyResult(Model):
 class VerifyOutput(Model):
     database: str = ""
     results: list[VerifyResult]
+    cached: int = 0
     errors: list[dict] = Field(default_factory=list)
 
 
@@ -39,17 +40,20 @@ def verify(
     database_url: str | None,
     cache_dir: Path | None = None,
     timeout: float = TIMEOUT,
-) -> None:
+) -> int:
     """Set ``verified`` and ``verification`` on each of ``alternatives`` (keyed by migration);
-    raises ``ReviewError`` (stage ``alternative``) when the verification itself failed, after
-    saying so on each alternative.
+    return how many verdicts were read from the cache folder instead. Raises ``ReviewError``
+    (stage ``alternative``) when the verification itself failed, after saying so on each
+    alternative.
 
     ``cache_dir`` holds the base-state snapshots of the review: the state before the first
-    migration is restored from there rather than migrated from an empty database.
+    migration is restored from there rather than migrated from an empty database. It keeps the
+    verdicts too, so that the next run of the same review does not verify again what it proved
+    (``mr_collector.verdicts``).
     """
     offered = {label: alt for label, alt in alternatives.items() if alt.files}
     if not offered:
-        return
+        return 0
     project_dir = Path(project_dir).resolve()
     request = {
         "mode": "verify",
@@ -80,3 +84,4 @@ def verify(
         alt = offered[result.id]
         alt.verified = result.verified
         alt.verification = result.verification
+    return output.cached

@@ -158,7 +158,7 @@ def empty_output(mode: object) -> dict[str, Any]:
     if mode == "sql":
         return {"server_version_num": None, "database": "", "statements": [], "errors": []}
     if mode == "verify":
-        return {"database": "", "results": [], "errors": []}
+        return {"database": "", "results": [], "cached": 0, "errors": []}
     if mode == "side":
         keys = ("schema", "state", "traces", "pending", "problems", "errors")
         return {key: {} if key in ("schema", "state") else [] for key in keys}

@@ -25,8 +25,10 @@ way out.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,8 +38,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from . import cache, project, snapshot
-from .cluster import ScratchDatabase
+from . import cache, db, project, snapshot, verdicts
+from .cluster import ScratchDatabase, connection_server_version, find_bin_dir, log
 from .cluster import scratch as postgresql_scratch
 from .errors import CollectorError
 
@@ -59,13 +61,28 @@ def run(request: dict[str, Any], output: dict[str, Any]) -> None:
     repo_root = Path(request.get("repo_root") or project_dir).resolve()
     django_root = project.find_django_root(project_dir)
     module = project.settings_module(request.get("settings"), django_root)
-    project.import_settings(module, django_root)
-    _, vendor = project.default_engine(None)
+    django = project.import_settings(module, django_root)
+    engine, vendor = project.default_engine(None)
     if vendor != "postgresql":
         output["results"] = [
             {"id": item["id"], "verified": False, "verification": "verified on PostgreSQL only"}
             for item in request["alternatives"]
         ]
+        return
+    items = request["alternatives"]
+    kept = open_verdicts(request, repo_root, project_dir, module, engine, django.get_version())
+    keys = [kept.key(items[: index + 1]) for index in range(len(items))] if kept else []
+    known = []
+    for key in keys:
+        verdict = kept.get(key) if kept else None
+        if verdict is None:
+            break
+        known.append(verdict)
+    output["cached"] = len(known)
+    if known:
+        log(f"{len(known)} of {len(items)} verdicts on alternatives read from the cache folder")
+    if kept and len(known) == len(items):
+        output["results"] = known
         return
     seed = cache.cluster_seed(
         request.get("cache_dir"), request.get("database_url"), request.get("pg_bin")
@@ -77,10 +94,66 @@ def run(request: dict[str, Any], output: dict[str, Any]) -> None:
         output["database"] = where
         verifier = Verifier(request, repo_root, project_dir, url)
         try:
-            for item in request["alternatives"]:
-                output["results"].append(verifier.verify(item))
+            for index, item in enumerate(items):
+                if index < len(known):
+                    verifier.replay(item)
+                    output["results"].append(known[index])
+                    continue
+                result, settled = verifier.verify(item)
+                output["results"].append(result)
+                if kept and settled:
+                    kept.put(keys[index], result)
         finally:
             verifier.stop()
+
+
+def open_verdicts(
+    request: dict[str, Any],
+    repo_root: Path,
+    project_dir: Path,
+    settings: str,
+    engine: str,
+    django_version: str,
+) -> verdicts.Verdicts | None:
+    """The verdicts kept in the cache folder for this repository and environment, if any."""
+    cache_dir = request.get("cache_dir")
+    if not cache_dir:
+        return None
+    try:
+        major = server_major(request.get("database_url"), request.get("pg_bin"))
+    except (CollectorError, OSError, ValueError, *db.errors()) as exc:
+        log(f"verdicts on alternatives not kept: the server version is unknown ({exc})")
+        return None
+    version = (major * 10000, None)
+    environment = cache.fingerprint(version, django_version, engine, settings, "default")
+    snapshots = cache.Store(Path(cache_dir), {"backend": "postgresql", **environment}).snapshots()
+    return verdicts.Verdicts(
+        Path(cache_dir),
+        {
+            "backend": "postgresql",
+            **environment,
+            "repository": verdicts.tree_digest(repo_root, UNCOPIED),
+            "project": project_dir.relative_to(repo_root).as_posix(),
+            "snapshots": sorted(snapshot.folder.name for snapshot in snapshots),
+        },
+    )
+
+
+def server_major(url: str | None, bin_dir: str | None) -> int:
+    """The major version of the server the sides run on, before it is started."""
+    if url:
+        connection = db.connect(url)
+        try:
+            return connection_server_version(connection) // 10000
+        finally:
+            connection.close()
+    done = subprocess.run(
+        [str(find_bin_dir(bin_dir) / "postgres"), "-V"], capture_output=True, text=True, check=False
+    )
+    found = re.search(r"\)\s*(\d+)", done.stdout)
+    if done.returncode != 0 or found is None:
+        raise CollectorError(f"postgres -V printed {done.stdout.strip()!r}")
+    return int(found.group(1))
 
 
 class Verifier:
@@ -113,12 +186,14 @@ class Verifier:
             self.base = ScratchDatabase(self.url).__enter__()
         return self.base.url
 
-    def verify(self, item: dict[str, Any]) -> dict[str, Any]:
+    def verify(self, item: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The verdict on ``item``, and whether every side ran to its end (then it is kept)."""
         result: dict[str, Any] = {"id": item["id"], "verified": False, "verification": None}
+        settled = True
         try:
             problems = self.check(item)
         except SideFailed as exc:
-            problems = [str(exc)]
+            problems, settled = [str(exc)], False
         if problems:
             result["verification"] = "; ".join(problems)
         else:
@@ -126,13 +201,21 @@ class Verifier:
             result["verification"] = (
                 "applied on the scratch database: same schema and state, no blocking scan"
             )
-        return result
+        return result, settled
+
+    def replay(self, item: dict[str, Any]) -> None:
+        """Leave the database that moves forward where verifying ``item`` left it, without
+        verifying it (its verdict is known): its starting state, then its original."""
+        migration = item["migration"].split(".", 1)
+        with contextlib.suppress(SideFailed):  # as verifying it would: the next starts afresh
+            before = self.before(migration)
+            if not _full(item):
+                self.original(before, migration, False)
 
     def check(self, item: dict[str, Any]) -> list[str]:
         migration = item["migration"].split(".", 1)
         edits = bool(item.get("edits_models"))
-        # A later release's files follow the app's last migration: compare the whole graph.
-        full = edits or any(f.get("release", 1) > 1 for f in item["files"])
+        full = _full(item)
         files = [f["path"] for f in item["files"] if _is_migration(f)]
         models = [f for f in item["files"] if not _is_migration(f)]
         with (
@@ -359,6 +442,12 @@ class Worker:
 
 class SideFailed(Exception):
     pass
+
+
+def _full(item: dict[str, Any]) -> bool:
+    """Whether the whole graph is compared: the alternative edits models, or a later release's
+    files follow the app's last migration."""
+    return bool(item.get("edits_models")) or any(f.get("release", 1) > 1 for f in item["files"])
 
 
 def _is_migration(item: dict[str, Any]) -> bool:
