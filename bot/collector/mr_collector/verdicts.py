@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .cache import CHUNK
+from .cache import CHUNK, Snapshot, Store
 from .cluster import log
 
 FORMAT = 1
@@ -75,11 +75,26 @@ def collector_digest() -> str:
 
 
 class Verdicts:
-    """The verdicts of one environment and repository (``identity``) in ``<cache_dir>/verdicts``."""
+    """The verdicts of one environment and repository (``identity``) in ``<cache_dir>/verdicts``,
+    verified from the base-state ``snapshots`` of ``store`` (their names are in the key)."""
 
-    def __init__(self, cache_dir: Path, identity: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        identity: Mapping[str, Any],
+        store: Store,
+        snapshots: list[Snapshot],
+    ) -> None:
         self.root = Path(cache_dir) / FOLDER
-        self.identity = {"format": FORMAT, "collector": collector_digest(), **identity}
+        self.identity = {
+            "format": FORMAT,
+            "collector": collector_digest(),
+            **identity,
+            "snapshots": sorted(snapshot.folder.name for snapshot in snapshots),
+        }
+        self.store = store
+        self.snapshots = snapshots
+        self.read = False
 
     def key(self, alternatives: Iterable[Mapping[str, Any]]) -> str:
         """The key of the verdict on the last of ``alternatives``, verified after the others."""
@@ -96,6 +111,11 @@ class Verdicts:
             return None
         with contextlib.suppress(OSError):
             os.utime(path)
+        if not self.read:
+            # The verdicts hold only while their snapshots are kept: they are used, as restored.
+            self.read = True
+            for snapshot in self.snapshots:
+                self.store.touch(snapshot)
         return found
 
     def put(self, key: str, result: Mapping[str, Any]) -> None:

@@ -126,7 +126,7 @@ def open_verdicts(
         return None
     version = (major * 10000, None)
     environment = cache.fingerprint(version, django_version, engine, settings, "default")
-    snapshots = cache.Store(Path(cache_dir), {"backend": "postgresql", **environment}).snapshots()
+    store = cache.Store(Path(cache_dir), {"backend": "postgresql", **environment})
     return verdicts.Verdicts(
         Path(cache_dir),
         {
@@ -134,8 +134,9 @@ def open_verdicts(
             **environment,
             "repository": verdicts.tree_digest(repo_root, UNCOPIED),
             "project": project_dir.relative_to(repo_root).as_posix(),
-            "snapshots": sorted(snapshot.folder.name for snapshot in snapshots),
         },
+        store,
+        store.snapshots(),
     )
 
 
