@@ -620,7 +620,8 @@ USERS = MODELS + "class User(models.Model):\n    name = models.TextField()\n"
 def test_a_file_the_verification_cannot_copy_is_an_error_naming_it(tmp_path: Path) -> None:
     """Shaped like NetBox's c0e4d1c1e reviewed in its checkout: ``is_staff`` dropped (a drop
     column, so a safer alternative to verify), and in the checkout a file the copy the
-    verification runs in cannot take (here a server's socket)."""
+    verification runs in cannot take (here a server's socket where Python source would be:
+    the copy links other files, and copies Python source)."""
     initial = create(
         "User", '("name", models.TextField())', '("is_staff", models.BooleanField(default=False))'
     )
@@ -641,14 +642,14 @@ def test_a_file_the_verification_cannot_copy_is_an_error_naming_it(tmp_path: Pat
     )
     (repo / "run").mkdir()
     server = socket.socket(socket.AF_UNIX)
-    server.bind(str(repo / "run" / "app.sock"))
+    server.bind(str(repo / "run" / "app.py"))
     try:
         code, report = analyze(repo, base)
     finally:
         server.close()
     [error] = report.errors
-    assert (error.stage, error.file) == ("alternative", "run/app.sock")
-    assert "copying the repository failed at run/app.sock" in error.message
+    assert (error.stage, error.file) == ("alternative", "run/app.py")
+    assert "copying the repository failed at run/app.py" in error.message
     [finding] = report.migrations[0].findings
     assert (finding.rule, finding.risk) == ("MR-DROP-COLUMN", "high")
     assert finding.alternative and "could not be verified" in (

@@ -52,6 +52,9 @@ def tree_digest(root: Path, skipped: set[str]) -> str:
             if path.is_symlink():
                 digest.update(b"link\0" + os.readlink(path).encode() + b"\0")
                 continue
+            if not path.is_file():  # a socket or a pipe: never opened (a pipe would block)
+                digest.update(b"special\0")
+                continue
             try:
                 with open(path, "rb") as handle:
                     for chunk in iter(lambda: handle.read(CHUNK), b""):

@@ -382,10 +382,13 @@ def mirror(source: Path, target: Path, changed: set[PurePosixPath]) -> None:
                 kept.append(name)
         names[:] = kept
         for name in files:
-            if name.endswith(".py"):
-                shutil.copy2(here / name, into / name, follow_symlinks=False)
-            elif not name.endswith(".pyc"):
-                os.symlink(here / name, into / name)
+            try:
+                if name.endswith(".py"):
+                    shutil.copy2(here / name, into / name, follow_symlinks=False)
+                elif not name.endswith(".pyc"):
+                    os.symlink(here / name, into / name)
+            except OSError as exc:  # named, for the error (a socket has no content to copy)
+                raise OSError(exc.errno, exc.strerror or str(exc), str(here / name)) from exc
 
 
 class Worker:
