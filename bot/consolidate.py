@@ -114,10 +114,12 @@ def consolidate(
                 harmless_edit(finding, migration)
             finding.table = finding.table or table_of(migration, finding)
             impact = statement_impact(migration, finding)
-            if impact is not None and RULES[finding.rule].family == "lock":
-                size_finding(finding, impact, sized=sized, threshold=small_table_seconds)
-                if deploy == "downtime":
+            if RULES[finding.rule].family == "lock":
+                if impact is not None:
+                    size_finding(finding, impact, sized=sized, threshold=small_table_seconds)
+                if impact is not None and deploy == "downtime":
                     finding.message += " " + downtime_note(impact)
+                if deploy == "downtime":
                     unsized_downtime(finding, impact)
         migration.findings = group(fold(migration.findings), migration)
     report.notes += review_notes(report)
@@ -217,16 +219,24 @@ def downtime_note(impact: Impact) -> str:
     )
 
 
-def unsized_downtime(finding: Finding, impact: Impact) -> None:
+def unsized_downtime(finding: Finding, impact: Impact | None) -> None:
     """With the application stopped, table-sized work blocks no one: what it costs is a longer
-    downtime, which only a size tells. Without one (no statistics for the table) the finding is
-    medium; with one, the estimate decides (``size_finding``)."""
-    if impact.kind not in SIZED_KINDS or impact.seconds_high is not None:
+    downtime, which only a size tells. Without one (no statistics for the table, or work of a
+    RunPython, which has no statement to estimate) the finding is medium; with one, the
+    estimate decides (``size_finding``)."""
+    if impact is not None and (impact.kind not in SIZED_KINDS or impact.seconds_high is not None):
         return
     if finding.risk <= Risk.medium:
         return
-    table = f"`{impact.table}`" if impact.table else "the table"
     finding.risk_before, finding.risk = finding.risk, Risk.medium
+    if impact is None:
+        finding.risk_note = (
+            'with `deploy = "downtime"` the lock blocks no one, and how long the work of the '
+            f"operation takes cannot be estimated: {finding.risk_before} only if it runs long "
+            "on a large table."
+        )
+        return
+    table = f"`{impact.table}`" if impact.table else "the table"
     finding.risk_note = (
         f'with `deploy = "downtime"` the lock blocks no one, and without statistics for {table} '
         f"how much longer the downtime lasts is unknown: give `table-stats`, and work estimated "

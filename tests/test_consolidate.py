@@ -556,3 +556,34 @@ def test_an_edit_that_restores_the_released_version_is_low(tmp_path: Path, pg_bi
     [migration] = report.migrations
     [edit] = [f for f in migration.findings if f.rule == "MR-MIGRATION-MODIFIED"]
     assert (migration.restores_release, edit.risk, code) == (None, Risk.high, 1)
+
+
+HELD_FILL = """from django.db import migrations, models
+
+
+def fill(apps, schema_editor):
+    apps.get_model("shop", "Order").objects.update(extra_2=0)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("order", "extra_2", models.IntegerField(null=True)),
+        migrations.RunPython(fill, migrations.RunPython.noop),
+    ]
+"""
+
+
+def test_downtime_work_under_a_held_lock_is_medium(tmp_path: Path, pg_bin: Path) -> None:
+    """Shaped like NetBox's dcim.0219 (e73db97d4): a column added, then a RunPython filling it
+    in the same transaction, which keeps the ADD COLUMN's ACCESS EXCLUSIVE lock."""
+    repo, base = project(tmp_path, {"shop/migrations/0002_order_extra_2.py": HELD_FILL})
+    code, report, _ = analyze(repo, base, tmp_path=tmp_path)
+    [held] = [f for f in report.migrations[0].findings if f.rule == "MR-WORK-UNDER-HELD-LOCK"]
+    assert (held.risk, code) == (Risk.high, 1)
+
+    code, report, text = analyze(repo, base, "--deploy", "downtime", tmp_path=tmp_path)
+    [held] = [f for f in report.migrations[0].findings if f.rule == "MR-WORK-UNDER-HELD-LOCK"]
+    assert (held.risk, held.risk_before) == (Risk.medium, Risk.high)
+    assert "cannot be estimated" in text
+    assert (code, report.decision) == (0, "pass")
