@@ -43,8 +43,9 @@ def verify(
 ) -> int:
     """Set ``verified`` and ``verification`` on each of ``alternatives`` (keyed by migration);
     return how many verdicts were read from the cache folder instead. Raises ``ReviewError``
-    (stage ``alternative``) when the verification itself failed, after saying so on each
-    alternative.
+    (stage ``alternative``) when the verification failed on a file of the project, after saying
+    so on each alternative; out of time or killed, it is said on each alternative only (the
+    review's findings stand, and a large review's verification is not its verdict).
 
     ``cache_dir`` holds the base-state snapshots of the review: the state before the first
     migration is restored from there rather than migrated from an empty database. It keeps the
@@ -78,6 +79,8 @@ def verify(
     except ReviewError as exc:
         for alt in offered.values():
             alt.verification = f"could not be verified: {exc.error.message}"
+        if exc.error.file is None:  # out of time or killed: said on each alternative
+            return 0
         exc.error.stage = "alternative"
         raise
     for result in output.results:
