@@ -116,6 +116,34 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {USER_RELATION}
   AND (%s::bigint[] IS NULL OR a.attrelid::bigint = ANY(%s::bigint[]))
 """
+# Each table's columns as a digest of (attnum, attnotnull): with the widest attnum read, what a
+# reading compares against, so a statement re-reads a table's columns only when one changed.
+COLUMNS_DIGEST = "md5(string_agg(a.attnum || ':' || a.attnotnull, ',' ORDER BY a.attnum){})"
+DIGESTS_SQL = f"""
+SELECT a.attrelid::bigint, max(a.attnum), {COLUMNS_DIGEST.format("")}
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {USER_RELATION}
+GROUP BY a.attrelid
+"""
+# For tables (oid, widest attnum read before): the columns past it, then one row per table with
+# the digest of the columns up to it (what the last reading digested, unless one changed), the
+# widest attnum and the digest of all its columns now.
+NEWER_COLUMNS_SQL = f"""
+WITH known(oid, width) AS (SELECT * FROM unnest(%s::bigint[], %s::int[]))
+SELECT a.attrelid::bigint, a.attnum, {NAME} || '.' || a.attname, a.attnotnull, NULL, NULL
+FROM known k
+JOIN pg_attribute a ON a.attrelid = k.oid AND a.attnum > k.width AND NOT a.attisdropped
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+UNION ALL
+SELECT k.oid, max(a.attnum), NULL, NULL,
+       {COLUMNS_DIGEST.format(" FILTER (WHERE a.attnum <= k.width)")}, {COLUMNS_DIGEST.format("")}
+FROM known k
+JOIN pg_attribute a ON a.attrelid = k.oid AND a.attnum > 0 AND NOT a.attisdropped
+GROUP BY k.oid
+"""
 SETTINGS_SQL = "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
 TABLES_NAMED_SQL = f"""
 SELECT DISTINCT quote_ident(n.nspname) || '.' || quote_ident(t.relname)
@@ -223,6 +251,9 @@ class Tracer:
         self.held_in_unit: set[tuple[int, str]] = set()
         self.constraints = self._constraints(None)
         self.not_null = self._not_null(None)
+        self.column_digests = {
+            oid: (width, digest) for oid, width, digest in self.query(DIGESTS_SQL)
+        }
 
     def start_undo(self) -> None:
         """Start the rollback rehearsal of the unit just traced. What existed before that unit
@@ -336,7 +367,7 @@ class Tracer:
             if oid not in self.constraints or (valid and not self.constraints[oid][3])
         ]
         self.constraints.update(constraints)
-        not_null = self._not_null(oids)
+        not_null = self._columns_read(oids)
         changed = [
             f"{column}: {_nullability(self.not_null[key][1])} -> {_nullability(value)}"
             for key, (column, value) in not_null.items()
@@ -344,6 +375,27 @@ class Tracer:
         ]
         self.not_null.update(not_null)
         return {"constraints": added, "not_null_changed": changed}
+
+    def _columns_read(self, oids: set[int]) -> dict[tuple[int, int], tuple[str, bool]]:
+        """The columns of the tables in ``oids`` that are new since the last reading, and all
+        of those whose columns' nullability changed since: a statement reads the columns a
+        migration adds once, not again at every later statement on their table."""
+        tables = sorted(oid for oid in oids if self.relations[oid].kind in ("r", "p"))
+        if not tables:
+            return {}
+        widths = [self.column_digests.get(oid, (0, None))[0] for oid in tables]
+        columns: dict[tuple[int, int], tuple[str, bool]] = {}
+        changed = set()
+        for oid, number, column, not_null, before, now in self.query(
+            NEWER_COLUMNS_SQL, (tables, widths)
+        ):
+            if column is not None:
+                columns[(oid, number)] = (column, not_null)
+                continue
+            if before != self.column_digests.get(oid, (0, None))[1]:
+                changed.add(oid)
+            self.column_digests[oid] = (number, now)
+        return columns | self._not_null(changed)
 
     def rewritten(self, oids: set[int]) -> list[str]:
         if not oids & self.preexisting:
