@@ -10,7 +10,8 @@ estimate, consolidate, then rendering the Markdown and the JSON report), and the
 bot's process and of the collector's. Kinds: ``createmodel`` (a model of two fields each),
 ``addfield`` (a nullable column each, all on one table: PostgreSQL allows 1,600 columns, so its
 larger sizes are skipped), ``alterfield`` (one table's column retyped each time, varchar(n+1)),
-``runsql`` (``CREATE TABLE tN (id serial PRIMARY KEY)`` each).
+``runsql`` (``CREATE TABLE tN (id serial PRIMARY KEY)`` each), ``addindex`` (an index on one
+table's column each).
 
 ``--sqlmigrate URL`` also times ``manage.py sqlmigrate`` alone on the same migration, on a
 database of that server migrated to the migration's parent (Django's own cost: it clones the
@@ -44,6 +45,7 @@ KINDS = {
     "alterfield": "migrations.AlterField('product', 'sku', models.CharField(max_length={n}))",
     "runsql": "migrations.RunSQL('CREATE TABLE t{i} (id serial PRIMARY KEY)', "
     "migrations.RunSQL.noop)",
+    "addindex": "migrations.AddIndex('product', models.Index(fields=['sku'], name='sku_{i}'))",
 }
 MAX_COLUMNS = 1600
 
@@ -168,7 +170,8 @@ def main() -> None:
     print(f"load: {os.getloadavg()[0]:.2f}; {'traced' if args.trace else 'not traced'}")
     print(
         f"{'kind':<11} {'ops':>6} {'collect s':>9} {'rest s':>7} {'bot MB':>7} "
-        f"{'coll. MB':>8} {'JSON MB':>7}" + ("  sqlmigrate s  MB" if args.sqlmigrate else "")
+        f"{'coll. MB':>8} {'JSON MB':>7} {'load':>5}"
+        + ("  sqlmigrate s  MB" if args.sqlmigrate else "")
     )
     for kind in args.kinds.split(","):
         for size in map(int, args.sizes.split(",")):
@@ -181,7 +184,8 @@ def main() -> None:
             row = json.loads(subprocess.run(command, check=True, capture_output=True).stdout)
             line = (
                 f"{kind:<11} {size:>6} {row['collect']:>9.1f} {row['rest']:>7.1f} "
-                f"{row['bot_mb']:>7.0f} {row['collector_mb']:>8.0f} {row['json_mb']:>7.1f}"
+                f"{row['bot_mb']:>7.0f} {row['collector_mb']:>8.0f} {row['json_mb']:>7.1f} "
+                f"{os.getloadavg()[0]:>5.2f}"
             )
             if args.sqlmigrate:
                 alone_command = [*command, "--only-sqlmigrate", "--sqlmigrate", args.sqlmigrate]

@@ -208,7 +208,9 @@ def _communicate(
         os.close(write_end)
     stderr = CollectorLog(read_end)
     try:
-        stdout, _ = process.communicate(json.dumps(request), timeout=timeout)
+        stdout, _ = process.communicate(
+            json.dumps({**request, "timeout": timeout}), timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         _stop(process)
         at = f": it was at {stderr.position}" if stderr.position else ""

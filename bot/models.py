@@ -326,6 +326,11 @@ class CollectorOutput(Model):
     )
     errors: list[ToolError] = Field(default_factory=list)
     base_state: BaseState | None = None
+    stopped_at: str | None = Field(
+        None,
+        description="Where the collector stopped to end before its time limit, if it did: the "
+        "migrations from there on are not reviewed (each one's error says so).",
+    )
 
 
 # --- classify -------------------------------------------------------------------------------

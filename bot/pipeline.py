@@ -189,7 +189,7 @@ def _run_stages(options: ReviewOptions, report: Report) -> None:
                 )
             report.migrations.append(migration)
         if backend.recipes:
-            _alternatives(options, config, project, tree, backend, report)
+            _alternatives(options, config, project, tree, backend, report, output.stopped_at)
         consolidate(
             report,
             deploy=options.deploy or config.deploy or "rolling",
@@ -313,8 +313,10 @@ def _alternatives(
     tree: Path,
     backend: Backend,
     report: Report,
+    stopped_at: str | None,
 ) -> None:
-    """One safer alternative per risky migration, shared by its findings, then verified.
+    """One safer alternative per risky migration, shared by its findings, then verified, unless
+    the review stopped before its time limit (verifying would take another).
 
     A migration whose alternative cannot be built, and a verification that fails, are errors of
     the review naming the file; the findings and the other alternatives stand."""
@@ -334,14 +336,17 @@ def _alternatives(
         except Exception as exc:  # as in _review: one migration's crash is its own error
             report.errors.append(_crash("alternative", m.file, exc))
     try:
-        reused = verify_alternatives(
-            alternatives,
-            project,
-            cache_dir=options.cache_dir,
-            python=options.python,
-            settings=options.settings or config.settings,
-            database_url=options.database_url,
-        )
+        reused = 0
+        if stopped_at is None:
+            reused = verify_alternatives(
+                alternatives,
+                project,
+                cache_dir=options.cache_dir,
+                python=options.python,
+                settings=options.settings or config.settings,
+                database_url=options.database_url,
+                timeout=options.timeout,
+            )
     except ReviewError as exc:
         report.errors.append(exc.error)
     else:
@@ -351,6 +356,11 @@ def _alternatives(
                 f"migration-review: {reused} of {offered} verdicts on safer alternatives read "
                 "from the cache folder",
                 file=sys.stderr,
+            )
+    for alternative in alternatives.values():
+        if stopped_at and alternative.files:
+            alternative.verification = (
+                f"not verified: the review stopped at {stopped_at}, to end before its time limit"
             )
     for migration in report.migrations:
         alternative = alternatives.get(migration.label) if migration.database == "default" else None

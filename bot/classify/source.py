@@ -8,13 +8,16 @@ collector reports: the operation ``migrations.AlterField(...)`` is copied as it 
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from textwrap import dedent, indent
 
 from bot.errors import ReviewError
 
 OPERATION_INDENT = " " * 8
+LINE_END = re.compile(r"\r\n|\r|\n")  # where ``ast`` ends a line
 
 
 @dataclass
@@ -54,9 +57,24 @@ class MigrationSource:
 
 
 def segment(text: str, node: ast.AST) -> str:
-    """The source of ``node``, its continuation lines dedented as if it started a line."""
-    found = ast.get_source_segment(text, node, padded=True) or ""
+    """The source of ``node``, its continuation lines dedented as if it started a line.
+
+    ``ast.get_source_segment`` splits the whole text into lines at every call: it is given the
+    node's own lines only, so that cutting every operation of a file of thousands is not work
+    in proportion to the file each time.
+    """
+    starts = _line_starts(text)
+    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1  # type: ignore[attr-defined]
+    end = starts[last + 1] if last + 1 < len(starts) else len(text)
+    shifted = copy.copy(node)
+    shifted.lineno, shifted.end_lineno = 1, last - first + 1  # type: ignore[attr-defined]
+    found = ast.get_source_segment(text[starts[first] : end], shifted, padded=True) or ""
     return dedent(found)
+
+
+@lru_cache(maxsize=4)
+def _line_starts(text: str) -> list[int]:
+    return [0, *(match.end() for match in LINE_END.finditer(text))]
 
 
 def parse(text: str, path: str) -> MigrationSource:

@@ -44,6 +44,7 @@ from . import (
     trace,
     verify,
 )
+from .deadline import DEADLINE, OutOfTime
 from .errors import CollectorError
 from .progress import PROGRESS
 
@@ -97,6 +98,7 @@ def answer(text: str, report: TextIO, handle: Any) -> int:
     code = EXIT_OK
     try:
         request = json.loads(text)
+        DEADLINE.start(request.get("timeout"))
         output = empty_output(request.get("mode"))
         handle(request, output)
     except CollectorError as exc:
@@ -111,6 +113,15 @@ def answer(text: str, report: TextIO, handle: Any) -> int:
             ).to_dict()
         )
         code = 128 + exc.signum
+    except OutOfTime:
+        output["errors"].append(
+            CollectorError(
+                f"stopped at {PROGRESS.position or 'its start'}, to end before the "
+                f"{DEADLINE.limit or 0:.0f} s time limit",
+                hint="allow more time with --timeout (the action's timeout input)",
+            ).to_dict()
+        )
+        code = EXIT_FATAL
     except Exception as exc:
         output["errors"].append(
             CollectorError(
@@ -223,8 +234,6 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
                 collection = _load(
                     repo_root, connections[alias], tracer, rehearse=request.get("rollback", True)
                 )
-                if alias == databases.DEFAULT:
-                    _check(output, repo_root)
                 snapshots, notes = cache.open_cache(
                     request.get("cache_dir"),
                     vendor=vendor,
@@ -241,6 +250,7 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
                 )
                 collection.base_state.notes += notes
                 collection.run(request["files"], snapshots)
+                output["stopped_at"] = output.get("stopped_at") or collection.stopped_at
                 nodes = collection.loader.graph.nodes
                 results += [
                     (alias, m, nodes[(m["app_label"], m["name"])]) for m in collection.migrations
@@ -251,6 +261,10 @@ def collect_migrations(request: dict[str, Any], output: dict[str, Any]) -> None:
                     if vendor == "postgresql":
                         output["partitioned"] = snapshot.partitioned(connections[alias].cursor())
             output["migrations"] = databases.keep(results)
+            # After the review, which comes first: checking head runs Django's autodetector,
+            # whose optimizer takes minutes for thousands of missing operations.
+            if output.get("stopped_at") is None:
+                _check(output, repo_root)
         finally:
             for tracer in tracers:
                 tracer.close()

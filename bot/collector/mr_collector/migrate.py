@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cache, edits, fault, operations, rollback, trace, twins
+from .deadline import DEADLINE, OutOfTime
 from .errors import CollectorError
 from .progress import PROGRESS
 
@@ -78,11 +79,35 @@ class Recorder:
         # state again (``chain``); the states each operation was run from, for such a chain.
         self.replay = replay
         self.from_states: dict[int, Any] = {}
+        # Rendering's states around each operation (``rendered_chain``), when it has them all.
+        self.rendered_states: list[Any] | None = None
 
     def chain(self, final: Any) -> list[Any]:
         """The states before each operation and ``final`` after the last, as applying the whole
         migration met them: what ``Migration.unapply`` would build again from the first."""
         return [self.from_states[index] for index in range(len(self.infos))] + [final]
+
+    def rendered_chain(self, final: Any) -> list[Any] | None:
+        """The states before each operation and ``final`` after the last, as rendering met
+        them. Rendering skips an operation that is not SQL, so there is no such chain unless
+        each of those leaves the state as it is (a RunPython)."""
+        from django.db.migrations import RunPython
+
+        states = [final]
+        for index in reversed(range(len(self.infos))):
+            state = self.from_states.get(index)
+            if state is None:
+                operation = self.migration.operations[index]
+                if type(operation).state_forwards is not RunPython.state_forwards:
+                    return None
+                state = states[-1]
+            states.append(state)
+        return states[::-1]
+
+    def threaded(self, state: Any) -> Any:
+        """What to pass ``Migration.apply`` or ``unapply`` as the state before the migration:
+        ``state``, or when replaying, a stand-in (``Replayed``)."""
+        return state if self.replay is None else Replayed()
 
     def steps(self) -> Any:
         """A copy of the migration whose operations report to this recorder."""
@@ -162,6 +187,7 @@ class Recorder:
     def operation_started(self, index: int) -> None:
         self.operation = index
         PROGRESS.at_operation(index, len(self.infos), self.infos[index]["describe"])
+        DEADLINE.check()
 
     def operation_finished(self, index: int, editor: Any, app_label: str, states: Any) -> None:
         self.operation = None
@@ -177,6 +203,15 @@ class Recorder:
                 *states,
                 self.connection,
             )
+
+
+class Replayed:
+    """The project state ``Migration.apply`` and ``unapply`` thread through the operations while
+    the recorder replays states: each operation runs between its replayed states (``Step``), so
+    the copy Django makes of the threaded state before every operation has nothing to copy."""
+
+    def clone(self) -> Replayed:
+        return self
 
 
 class Step:
@@ -273,8 +308,9 @@ def render(state: Any, migration: Any, connection: Any) -> Recorder:
     recorder = Recorder(migration, connection)
     editor = recorder.editor_class()(connection, collect_sql=True, atomic=migration.atomic)
     with editor:
-        recorder.steps().apply(state, editor, collect_sql=True)
+        final = recorder.steps().apply(state, editor, collect_sql=True)
     recorder.collected = editor.collected_sql
+    recorder.rendered_states = recorder.rendered_chain(final)
     return recorder
 
 
@@ -306,7 +342,8 @@ def apply(state: Any, recorder: Recorder) -> Any:
     """Apply the migration as ``MigrationExecutor.apply_migration`` does, watched by the tracer,
     and record it as ``migrate`` does (``recorded``).
 
-    Returns the project state after it, as the executor threads it through a plan.
+    Returns the project state after it, as the executor threads it through a plan (the last
+    replayed one, when replaying).
     """
     from django.db.migrations.recorder import MigrationRecorder
 
@@ -316,15 +353,15 @@ def apply(state: Any, recorder: Recorder) -> Any:
     editor = recorder.editor_class()(connection, atomic=migration.atomic)
     if tracer is None:
         with editor:
-            state = recorder.steps().apply(state, editor)
+            state = recorder.steps().apply(recorder.threaded(state), editor)
     else:
         tracer.start_unit()
         with connection.execute_wrapper(recorder), editor:
-            state = recorder.steps().apply(state, editor)
+            state = recorder.steps().apply(recorder.threaded(state), editor)
     history = MigrationRecorder(connection)
     for app_label, name in recorded(migration):
         history.record_applied(app_label, name)
-    return state
+    return state if recorder.replay is None else recorder.replay[-1]
 
 
 def loader(connection: Any) -> Any:
@@ -368,6 +405,8 @@ class Collection:
         self.base_state = cache.Outcome()
         # The base version of each edited migration whose operations changed (None: unknown).
         self.edited: dict[Key, Any] = {}
+        # Where the review stopped to end before its time limit (``DEADLINE``), if it did.
+        self.stopped_at: str | None = None
 
     def file_of(self, key: Key) -> str:
         """The migration's file, relative to the repository when it lies inside."""
@@ -434,12 +473,32 @@ class Collection:
             is_new = key in new
             seen[is_new] += 1
             kind = "new migration" if is_new else "earlier migration"
+            if self.stopped_at is not None:
+                if is_new:
+                    self.migrations.append(self.not_reached(key, new[key]))
+                continue
             PROGRESS.at_migration(f"{key[0]}.{key[1]} ({kind} {seen[is_new]} of {counts[is_new]})")
             if is_new:
                 self.migrations.append(self.collect_one(key, new[key], blocker))
             elif blocker is None and not self.already_applied(key):
                 self.apply_ancestor(key)
         self.compare_end_schemas()
+
+    def stop(self, migration: Any, during: str) -> tuple[str, str]:
+        """Stop the review where it is (``OutOfTime``): what to say of the migration, and hint."""
+        self.stopped_at = PROGRESS.position
+        return DEADLINE.message(self.stopped_at, len(migration.operations), during)
+
+    def not_reached(self, key: Key, item: dict[str, Any]) -> dict[str, Any]:
+        """A new migration after the one the review stopped at."""
+        return _failed(
+            self.unreviewed(key, item),
+            f"not reviewed: the review stopped before it, at {self.stopped_at}, to end before "
+            "its time limit",
+            "review the migration it stopped at first (its own error says how), or allow more "
+            "time with --timeout (the action's timeout input)",
+            detail=None,
+        )
 
     def compare_end_schemas(self) -> None:
         """Whether the edits of merged migrations, together, leave every database with the
@@ -518,8 +577,19 @@ class Collection:
     def apply_ancestor(self, key: Key) -> None:
         if self.stale:
             self.rebuild_state()
+        migration = self.loader.graph.nodes[key]
         try:
-            self.state = apply(self.state, Recorder(self.loader.graph.nodes[key], self.connection))
+            self.state = apply(self.state, Recorder(migration, self.connection))
+        except OutOfTime:
+            self.fail(key)
+            message, hint = self.stop(migration, "it was applied (needed by a new migration)")
+            self.errors.append(
+                CollectorError(
+                    f"{key[0]}.{key[1]} was not applied: {message}",
+                    file=self.file_of(key),
+                    hint=hint,
+                ).to_dict()
+            )
         except Exception as exc:
             self.fail(key)
             ours = fault.scratch_fault(exc, self.connection)
@@ -567,9 +637,10 @@ class Collection:
                 self.rebuild_state()
         return self.state
 
-    def collect_one(self, key: Key, item: dict[str, Any], blocker: Key | None) -> dict[str, Any]:
+    def unreviewed(self, key: Key, item: dict[str, Any]) -> dict[str, Any]:
+        """The migration's result before it is reviewed: what its file says."""
         migration = self.loader.graph.nodes[key]
-        result: dict[str, Any] = {
+        return {
             "app_label": key[0],
             "name": key[1],
             "file": item["path"],
@@ -585,6 +656,10 @@ class Collection:
             "sqlmigrate": "",
             "error": None,
         }
+
+    def collect_one(self, key: Key, item: dict[str, Any], blocker: Key | None) -> dict[str, Any]:
+        migration = self.loader.graph.nodes[key]
+        result = self.unreviewed(key, item)
         if blocker is not None:
             return _failed(
                 result,
@@ -594,6 +669,10 @@ class Collection:
             )
         try:
             rendered = render(self.states.before(key), migration, self.connection)
+        except OutOfTime:
+            self.fail(key)
+            message, hint = self.stop(migration, "its SQL was rendered")
+            return _failed(result, f"not reviewed: {message}", hint, detail=None)
         except Exception as exc:
             self.fail(key)
             return _failure(
@@ -618,10 +697,20 @@ class Collection:
             )
             if operation is not None:
                 rendered.infos[operation]["statements"].append(index)
-        recorder = Recorder(migration, self.connection, self.tracer, rendered.statements)
         state = self.state_before(key, rendered)
+        # From the state rendering started from, applying meets the states rendering met.
+        replay = rendered.rendered_states
+        if replay is not None and replay[0] is not state:
+            replay = None
+        recorder = Recorder(migration, self.connection, self.tracer, rendered.statements, replay)
+        started = time.monotonic()
         try:
             self.state = apply(state, recorder)
+        except OutOfTime:
+            self.fail(key)
+            _attach_traces(result, recorder, finished=False)
+            message, hint = self.stop(migration, "it was applied")
+            return _failed(result, f"not reviewed: {message}", hint, detail=None)
         except Exception as exc:
             self.fail(key)
             _attach_traces(result, recorder, finished=False)
@@ -638,13 +727,18 @@ class Collection:
         self.applied[key] = None
         _attach_traces(result, recorder, finished=True)
         if self.rehearse:
-            result["rollback"] = rollback.rehearse(
-                migration,
-                self.connection,
-                self.tracer,
-                recorder.chain(self.state),
-                item["path"],
-            )
+            try:
+                result["rollback"] = rollback.rehearse(
+                    migration,
+                    self.connection,
+                    self.tracer,
+                    recorder.chain(self.state),
+                    item["path"],
+                    applying=time.monotonic() - started,
+                )
+            except OutOfTime:
+                message, _ = self.stop(migration, "its rollback was rehearsed")
+                result["rollback"] = rollback.skipped(f"not run to its end: {message}")
         return result
 
 
