@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 
 HUGE = 500
+"""Operations from which a migration's own size is what makes it slow (``message``)."""
 SHORTEST = 30.0
 """Limits shorter than this leave no room for the margin: the bot alone keeps them."""
-"""Operations from which a migration's own size is what makes it slow (``message``)."""
 
 
 def margin(timeout: float) -> float:
